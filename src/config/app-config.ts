@@ -1,0 +1,112 @@
+/**
+ * The validated configuration the whole application runs on. Produced once at start-up by `loadConfig`
+ * (the only reader of `process.env`); everything else receives it (or a part of it) as an argument.
+ * Environment names are in the README's configuration table and `.env.example`.
+ */
+
+export type AgentType = 'default' | 'openai' | 'ollama' | 'dify' | 'custom' | 'echo';
+export type ReplyMode = 'auto' | 'passive' | 'customer_service';
+export type LogLevel = 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal' | 'silent';
+
+export interface WeChatConfig {
+  /** `WECHAT_TOKEN`: secret for `signature` / `msg_signature`. */
+  token: string;
+  /** `WECHAT_AES_KEY`: 43-character EncodingAESKey; absent = plaintext only. */
+  aesKey?: string;
+  /** `WECHAT_APPID`. */
+  appId: string;
+  /** `WECHAT_APPSECRET`. */
+  appSecret?: string;
+  /** `WECHAT_PATH` (default `/wechat`). */
+  path: string;
+  /** `WECHAT_API_BASE` (default `https://api.weixin.qq.com`), without a trailing slash. */
+  apiBase: string;
+  /** `WECHAT_ALLOW_PLAINTEXT`: accept plaintext POSTs although `aesKey` is set. */
+  allowPlaintext: boolean;
+  /** `WECHAT_TIMESTAMP_TOLERANCE` (default 300): accepted clock difference, seconds. */
+  timestampToleranceSeconds: number;
+  /** `WECHAT_BODY_LIMIT` (default 1 MB): largest accepted callback body, bytes. */
+  bodyLimitBytes: number;
+}
+
+export interface AgentConfig {
+  /** `EXTERNAL_SERVICE_TYPE`. */
+  type: AgentType;
+  /** `EXTERNAL_SERVICE_URL`. */
+  url?: string;
+  /** `EXTERNAL_SERVICE_TIMEOUT` (default 600), seconds. */
+  timeoutSeconds: number;
+  /** `EXTERNAL_SERVICE_TIMEOUT_MSG`. */
+  timeoutMessage: string;
+  /** `EXTERNAL_SERVICE_ERROR_MSG`. */
+  errorMessage: string;
+  /** `EXTERNAL_SERVICE_API_KEY`. */
+  apiKey?: string;
+  /** `EXTERNAL_SERVICE_MODEL`. */
+  model?: string;
+  /** `SYSTEM_PROMPT`. */
+  systemPrompt?: string;
+  /** `CUSTOM_SERVICE_MODULE`. */
+  customModule?: string;
+}
+
+export interface ReplyConfig {
+  /** `REPLY_MODE` (default `auto`). */
+  mode: ReplyMode;
+  /** `PASSIVE_WINDOW_MS` (default 4500). */
+  passiveWindowMs: number;
+  /** `PICKUP_KEYWORD` (default `继续`). */
+  pickupKeyword: string;
+  /** `WELCOME_MESSAGE`: sent on subscribe; empty = none. */
+  welcomeMessage: string;
+}
+
+export interface LogConfig {
+  /** `LOG_LEVEL`, normalised to pino's names. */
+  level: LogLevel;
+  /** `LOG_DIR` (default `./logs`); '' = console only. */
+  dir: string;
+  /** `LOG_FILE_SIZE` (default `100M`), bytes. */
+  fileSizeBytes: number;
+  /** `LOG_BACKUP_COUNT` (default 10). */
+  backupCount: number;
+}
+
+export interface AppConfig {
+  /** True when no WeChat credentials were configured and generated demo credentials are in use. */
+  demo: boolean;
+  wechat: WeChatConfig;
+  agent: AgentConfig;
+  reply: ReplyConfig;
+  log: LogConfig;
+  /** `HOST` (default `0.0.0.0`). */
+  host: string;
+  /** `PORT` (default 5080). */
+  port: number;
+  /** `PUBLIC_BASE_URL`, without a trailing slash. */
+  publicBaseUrl?: string;
+  /** `ADMIN_TOKEN`: guards `/admin/api/*`, `/metrics` and `/dashboard`. */
+  adminToken?: string;
+  /** `REDIS_URL`: shared state across instances when set. */
+  redisUrl?: string;
+  /** `REDIS_PREFIX` (default `wx:{appid}:`). */
+  redisPrefix: string;
+  /** `TOKEN_FILE_PATH` (default `./data/access_token.json`). */
+  tokenFilePath: string;
+  /** `DEDUP_TTL` (default 60, at least 30): how long an answered message is remembered, seconds. */
+  dedupTtlSeconds: number;
+  /** `CONTEXT_MAX_TURNS` (default 10). */
+  contextMaxTurns: number;
+  /** `CONTEXT_TTL` (default 3600), seconds. */
+  contextTtlSeconds: number;
+  /** `SIMULATOR_ENABLED`: serve `/simulator` outside demo mode too. */
+  simulatorEnabled: boolean;
+  /** `SHUTDOWN_TIMEOUT` (default 10): seconds to finish in-flight work on SIGTERM before exiting. */
+  shutdownTimeoutSeconds: number;
+}
+
+/** Values that must never be printed, logged or returned: every configured secret. */
+export function secretValues(config: AppConfig): string[] {
+  const values = [config.wechat.token, config.wechat.aesKey, config.wechat.appSecret, config.agent.apiKey, config.adminToken];
+  return values.filter((value): value is string => typeof value === 'string' && value.length >= 4);
+}

@@ -1,0 +1,38 @@
+/**
+ * De-duplication of WeChat's deliveries.
+ *
+ * WeChat delivers one message up to three times (5 s apart) until it gets an answer. Each delivery claims the
+ * message's dedup key: the first one to claim it handles the message; a later one either finds the finished
+ * answer, or finds it still being handled and waits for it. So a message reaches the handler once and every
+ * delivery answers with the same reply.
+ *
+ * Implementations: `MemoryDedupStore` (one process) and `RedisDedupStore` (shared by every instance using the
+ * same Redis). Both pass `test/conversation/dedup-store.contract.ts`.
+ */
+
+export type DedupClaim =
+  /** The caller owns the key: it must call `complete` (or `release` to give it up). */
+  | { state: 'claimed' }
+  /** Another delivery is being handled now (in this or another instance). */
+  | { state: 'pending' }
+  /** Already answered: the stored reply ('' for an empty or `success` answer). */
+  | { state: 'done'; reply: string };
+
+export interface DedupStore {
+  /**
+   * Atomically claims `key`. A claim that is neither completed nor released expires after `leaseMs`, so a
+   * crashed instance does not block the message for ever.
+   */
+  claim(key: string, leaseMs: number): Promise<DedupClaim>;
+  /** Records the answer for `key`, kept for `ttlMs`, and wakes every `waitForReply` on it. */
+  complete(key: string, reply: string, ttlMs: number): Promise<void>;
+  /** Gives up a claim without an answer, so that the next delivery can claim it again. */
+  release(key: string): Promise<void>;
+  /**
+   * Resolves with the reply once `key` is completed (at once if it already is), or `undefined` when `timeoutMs`
+   * passes, the key is released, or its claim expires first.
+   */
+  waitForReply(key: string, timeoutMs: number): Promise<string | undefined>;
+  /** Stops timers and connections it owns. */
+  close(): Promise<void>;
+}
