@@ -1,0 +1,179 @@
+import crypto from 'node:crypto';
+import { WeChatCryptoError } from './crypto-error.js';
+import { sha1Signature, signaturesEqual } from './signature.js';
+
+/**
+ * WeChat message encryption (WXBizMsgCrypt), used in safe (安全) and compatible (兼容) modes:
+ *
+ *   key        = base64decode(EncodingAESKey + '=')       32 bytes, AES-256
+ *   iv         = key[0..16]
+ *   plaintext  = random(16) | uint32 BE length | message (UTF-8) | appid
+ *   ciphertext = base64(AES-256-CBC(PKCS#7 with a 32-byte block(plaintext)))
+ *
+ * The same algorithm serves WeCom with the corp id in place of the appid. Decryption checks everything
+ * WeChat's own samples skip: strict base64, whole 32-byte blocks, every pad byte, the length field's bounds
+ * and the appid. Verify `msg_signature` before decrypting: the signature is what makes the ciphertext
+ * authentic, and checking it first leaves no padding oracle to probe.
+ */
+
+const AES_KEY_PATTERN = /^[A-Za-z0-9]{43}$/;
+const STRICT_BASE64_PATTERN = /^[A-Za-z0-9+/]*={0,2}$/;
+const BLOCK_SIZE = 32;
+const RANDOM_LENGTH = 16;
+const HEADER_LENGTH = RANDOM_LENGTH + 4;
+
+/** True for any 43-character `[A-Za-z0-9]` string, as WeChat generates EncodingAESKey. */
+export function isValidAesKey(value: string): boolean {
+  return AES_KEY_PATTERN.test(value);
+}
+
+// Random prefixes come from a CSPRNG pool refilled in bulk: one randomFillSync per 256 replies instead of
+// one per reply. The pool is module-wide; the bytes are not secret once they are in a ciphertext's header.
+const randomPool = Buffer.allocUnsafe(4096);
+let randomPoolOffset = randomPool.length;
+
+function copyRandomPrefix(target: Buffer): void {
+  if (randomPoolOffset === randomPool.length) {
+    crypto.randomFillSync(randomPool);
+    randomPoolOffset = 0;
+  }
+  randomPool.copy(target, 0, randomPoolOffset, randomPoolOffset + RANDOM_LENGTH);
+  randomPoolOffset += RANDOM_LENGTH;
+}
+
+/** Value of a base64 alphabet character (the string has already passed STRICT_BASE64_PATTERN). */
+function base64Value(charCode: number): number {
+  if (charCode >= 65 && charCode <= 90) return charCode - 65; // A-Z
+  if (charCode >= 97 && charCode <= 122) return charCode - 71; // a-z
+  if (charCode >= 48 && charCode <= 57) return charCode + 4; // 0-9
+  return charCode === 43 ? 62 : 63; // + /
+}
+
+/**
+ * Decoded length of strict, canonical base64, or -1. Node's decoder skips whitespace and illegal
+ * characters and accepts the URL alphabet, so the text is checked here first; the unused bits before '='
+ * must be zero too, so one ciphertext has exactly one spelling.
+ */
+function strictBase64DecodedLength(text: string): number {
+  if (text.length % 4 !== 0 || !STRICT_BASE64_PATTERN.test(text)) return -1;
+  if (text.length === 0) return 0;
+  const paddingCount = text.endsWith('==') ? 2 : text.endsWith('=') ? 1 : 0;
+  if (paddingCount > 0) {
+    const unusedBitsMask = paddingCount === 1 ? 0b11 : 0b1111;
+    if ((base64Value(text.charCodeAt(text.length - paddingCount - 1)) & unusedBitsMask) !== 0) return -1;
+  }
+  return (text.length / 4) * 3 - paddingCount;
+}
+
+export interface MessageCryptoOptions {
+  /** The Token configured on the platform. */
+  token: string;
+  /** EncodingAESKey: 43 characters of `[A-Za-z0-9]`. */
+  aesKey: string;
+  /** The appid (official accounts) or corp id / receive id (WeCom) bound into every ciphertext. */
+  appId: string;
+}
+
+export class MessageCrypto {
+  readonly appId: string;
+  // Secrets live in #private fields: no enumerable property for a logger or JSON.stringify to print.
+  readonly #token: string;
+  readonly #key: Buffer;
+  readonly #iv: Buffer;
+  readonly #appIdBytes: Buffer;
+
+  /** @throws WeChatCryptoError 'invalid-key' unless aesKey is 43 characters of `[A-Za-z0-9]`. */
+  constructor(options: MessageCryptoOptions) {
+    if (!isValidAesKey(options.aesKey)) throw new WeChatCryptoError('invalid-key');
+    // 43 characters carry 258 bits; the last character's two low bits are unused and not checked, as in
+    // every WeChat SDK, so any key the platform generates is accepted.
+    this.#key = Buffer.from(`${options.aesKey}=`, 'base64');
+    this.#iv = this.#key.subarray(0, 16);
+    this.#token = options.token;
+    this.appId = options.appId;
+    this.#appIdBytes = Buffer.from(options.appId, 'utf8');
+  }
+
+  /**
+   * The message inside an `Encrypt` value.
+   * @throws WeChatCryptoError 'invalid-base64' | 'invalid-ciphertext-length' | 'invalid-padding' |
+   *   'invalid-length-field' | 'appid-mismatch'
+   */
+  decrypt(encrypted: string): string {
+    const ciphertextLength = strictBase64DecodedLength(encrypted);
+    if (ciphertextLength < 0) throw new WeChatCryptoError('invalid-base64');
+    if (ciphertextLength === 0 || ciphertextLength % BLOCK_SIZE !== 0) {
+      throw new WeChatCryptoError('invalid-ciphertext-length');
+    }
+
+    const decipher = crypto.createDecipheriv('aes-256-cbc', this.#key, this.#iv).setAutoPadding(false);
+    const head = decipher.update(encrypted, 'base64');
+    const tail = decipher.final(); // empty without auto padding, the input being whole blocks
+    const plaintext = tail.length === 0 ? head : Buffer.concat([head, tail]);
+
+    const padLength = plaintext[plaintext.length - 1] ?? 0;
+    if (padLength < 1 || padLength > BLOCK_SIZE) throw new WeChatCryptoError('invalid-padding');
+    const end = plaintext.length - padLength;
+    let padMismatch = 0;
+    for (let index = end; index < plaintext.length - 1; index++) padMismatch |= (plaintext[index] ?? 0) ^ padLength;
+    if (padMismatch !== 0) throw new WeChatCryptoError('invalid-padding');
+
+    // The buffer is at least one 32-byte block, so the field is always readable; its value is untrusted.
+    const messageLength = plaintext.readUInt32BE(RANDOM_LENGTH);
+    const messageEnd = HEADER_LENGTH + messageLength;
+    if (messageEnd > end) throw new WeChatCryptoError('invalid-length-field');
+
+    if (!plaintext.subarray(messageEnd, end).equals(this.#appIdBytes)) throw new WeChatCryptoError('appid-mismatch');
+    return plaintext.toString('utf8', HEADER_LENGTH, messageEnd);
+  }
+
+  /**
+   * Encrypts a message for WeChat. `random` (16 bytes) exists for known-answer tests only; production
+   * callers leave it out and get a fresh CSPRNG prefix.
+   */
+  encrypt(plaintext: string, random?: Buffer): string {
+    if (random !== undefined && random.length !== RANDOM_LENGTH) {
+      throw new RangeError(`random prefix must be ${RANDOM_LENGTH} bytes`);
+    }
+    const messageLength = Buffer.byteLength(plaintext, 'utf8');
+    const unpaddedLength = HEADER_LENGTH + messageLength + this.#appIdBytes.length;
+    const padLength = BLOCK_SIZE - (unpaddedLength % BLOCK_SIZE); // 1..32: a full block when already aligned
+    const block = Buffer.allocUnsafe(unpaddedLength + padLength);
+    if (random === undefined) copyRandomPrefix(block);
+    else random.copy(block, 0);
+    block.writeUInt32BE(messageLength, RANDOM_LENGTH);
+    block.write(plaintext, HEADER_LENGTH, 'utf8');
+    this.#appIdBytes.copy(block, HEADER_LENGTH + messageLength);
+    block.fill(padLength, unpaddedLength);
+
+    const cipher = crypto.createCipheriv('aes-256-cbc', this.#key, this.#iv).setAutoPadding(false);
+    const head = cipher.update(block);
+    const tail = cipher.final();
+    return (tail.length === 0 ? head : Buffer.concat([head, tail])).toString('base64');
+  }
+
+  /** `msg_signature` over an `Encrypt` value: sha1Signature(token, timestamp, nonce, encrypted). */
+  msgSignature(timestamp: string, nonce: string, encrypted: string): string {
+    return sha1Signature(this.#token, timestamp, nonce, encrypted);
+  }
+
+  /** Constant-time check of a request's `msg_signature`; a missing signature is simply invalid. */
+  verifyMsgSignature(signature: string | undefined, timestamp: string, nonce: string, encrypted: string): boolean {
+    return signaturesEqual(this.msgSignature(timestamp, nonce, encrypted), signature);
+  }
+
+  /**
+   * The passive-reply envelope for safe/compatible mode: the reply encrypted with a fresh random prefix,
+   * signed with a fresh CSPRNG nonce (10 digits) and the timestamp in seconds.
+   * @param nowMilliseconds the clock, in milliseconds like Date.now() (tests pin it).
+   */
+  encryptReply(replyXml: string, nowMilliseconds: number = Date.now()): string {
+    const encrypted = this.encrypt(replyXml);
+    const timestamp = String(Math.floor(nowMilliseconds / 1000));
+    const nonce = String(crypto.randomInt(1_000_000_000, 10_000_000_000));
+    const signature = this.msgSignature(timestamp, nonce, encrypted);
+    // Base64 and digits cannot contain ']]>', so the CDATA sections need no splitting.
+    return `<xml><Encrypt><![CDATA[${encrypted}]]></Encrypt><MsgSignature><![CDATA[${signature}]]></MsgSignature>` +
+      `<TimeStamp>${timestamp}</TimeStamp><Nonce><![CDATA[${nonce}]]></Nonce></xml>`;
+  }
+}

@@ -1,0 +1,47 @@
+import crypto from 'node:crypto';
+
+// crypto.hash (Node >= 20.12) hashes a string in one native call, without a Hash object; the fallback keeps
+// older runtimes working should the engines floor ever be lowered.
+const sha1Hex: (input: string) => string =
+  typeof crypto.hash === 'function'
+    ? (input) => crypto.hash('sha1', input, 'hex')
+    : (input) => crypto.createHash('sha1').update(input).digest('hex');
+
+/**
+ * WeChat's signature: the parts sorted (code-unit order, which is byte order for the ASCII values WeChat
+ * uses), concatenated without separator, SHA-1, lowercase hex. `signature` is sha1Signature(token,
+ * timestamp, nonce); `msg_signature` adds the Encrypt value as a fourth part.
+ */
+export function sha1Signature(...parts: string[]): string {
+  return sha1Hex(parts.sort().join(''));
+}
+
+/**
+ * Constant-time comparison of a signature we computed with one from the request. A missing value or one of
+ * another length is simply unequal (never a throw); only the length, which is public, leaks through timing.
+ * The comparison is exact: WeChat sends lowercase hex, and so do we.
+ */
+export function signaturesEqual(expected: string, received: string | undefined): boolean {
+  if (received === undefined) return false;
+  const expectedBytes = Buffer.from(expected, 'utf8');
+  const receivedBytes = Buffer.from(received, 'utf8');
+  return expectedBytes.length === receivedBytes.length && crypto.timingSafeEqual(expectedBytes, receivedBytes);
+}
+
+export interface JsapiSignatureInput {
+  ticket: string;
+  nonceStr: string;
+  timestamp: string | number;
+  /** The page's full URL; anything from '#' on is dropped, as the JS-SDK requires. */
+  url: string;
+}
+
+/**
+ * JS-SDK config signature: SHA-1 of `jsapi_ticket=…&noncestr=…&timestamp=…&url=…` in that fixed (already
+ * alphabetical) order, values raw (not URL-encoded), lowercase hex.
+ */
+export function jsapiSignature({ ticket, nonceStr, timestamp, url }: JsapiSignatureInput): string {
+  const hashAt = url.indexOf('#');
+  const pageUrl = hashAt < 0 ? url : url.slice(0, hashAt);
+  return sha1Hex(`jsapi_ticket=${ticket}&noncestr=${nonceStr}&timestamp=${timestamp}&url=${pageUrl}`);
+}
