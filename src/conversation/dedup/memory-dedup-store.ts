@@ -1,0 +1,193 @@
+import type { DedupClaim, DedupStore } from './dedup-store.js';
+
+/** Default bound on claims plus answers kept; about 150 bytes each, so ~30 MB at the default. */
+export const DEFAULT_MAX_ENTRIES = 200_000;
+
+/** How often expired entries are swept away; lookups check expiry themselves, so this only frees memory. */
+const SWEEP_INTERVAL_MS = 1_000;
+
+/** setTimeout fires at once for longer delays, so a longer wait is capped (about 24.8 days). */
+const MAX_TIMER_DELAY_MS = 2 ** 31 - 1;
+
+const CLAIMED: DedupClaim = Object.freeze({ state: 'claimed' });
+const PENDING: DedupClaim = Object.freeze({ state: 'pending' });
+
+interface Answer {
+  key: string;
+  reply: string;
+  expiresAt: number;
+}
+
+interface Waiter {
+  resolve: (reply: string | undefined) => void;
+  timer: NodeJS.Timeout;
+}
+
+export interface MemoryDedupStoreOptions {
+  /**
+   * Bound on the entries kept (pending claims plus answers). Beyond it the oldest answers are dropped first,
+   * even before their ttl; a pending claim is never dropped before its lease ends. Size it for the message rate
+   * times the answer ttl (e.g. 1 000 messages/s × 30 s = 30 000) so that answers are not dropped early.
+   */
+  maxEntries?: number;
+}
+
+/**
+ * The dedup store for a single process. Built for a hot path where nearly every key is new and completed shortly
+ * after its claim: every operation is O(1) and there is no timer per entry. Answers are also queued in completion
+ * order, so the oldest is the first one evicted, and one unref'd interval sweeps expired entries. Expiry is
+ * checked on every lookup, so the sweep's lag never shows.
+ *
+ * `release` gives up any pending claim on the key: within one process every caller is trusted to release only
+ * its own claim.
+ */
+export class MemoryDedupStore implements DedupStore {
+  readonly #maxEntries: number;
+  /** Pending claims: key → time their lease ends. */
+  readonly #leases = new Map<string, number>();
+  readonly #answers = new Map<string, Answer>();
+  /**
+   * Every answer in completion order, for eviction and sweeping; an entry no longer in `#answers` (expired,
+   * re-completed) is skipped when reached. A queue rather than the map's own order because V8 leaves holes at
+   * the front of a Map that deletes from its front, making each walk from there O(n).
+   */
+  #answerQueue: (Answer | undefined)[] = [];
+  #answerQueueHead = 0;
+  readonly #waiters = new Map<string, Set<Waiter>>();
+  readonly #sweepTimer: NodeJS.Timeout;
+
+  constructor(options: MemoryDedupStoreOptions = {}) {
+    const maxEntries = options.maxEntries ?? DEFAULT_MAX_ENTRIES;
+    if (!Number.isInteger(maxEntries) || maxEntries < 1) throw new RangeError(`maxEntries must be a positive integer, got ${maxEntries}`);
+    this.#maxEntries = maxEntries;
+    this.#sweepTimer = setInterval(() => this.#sweep(), SWEEP_INTERVAL_MS);
+    this.#sweepTimer.unref();
+  }
+
+  /** Pending claims plus answers currently held (expired ones included until swept). */
+  get size(): number {
+    return this.#leases.size + this.#answers.size;
+  }
+
+  async claim(key: string, leaseMs: number): Promise<DedupClaim> {
+    const now = Date.now();
+    const answer = this.#answers.get(key);
+    if (answer !== undefined) {
+      if (answer.expiresAt > now) return { state: 'done', reply: answer.reply };
+      this.#answers.delete(key);
+    }
+    const leaseEndsAt = this.#leases.get(key);
+    if (leaseEndsAt !== undefined && leaseEndsAt > now) return PENDING;
+    this.#leases.set(key, now + leaseMs);
+    if (this.size > this.#maxEntries) this.#evict();
+    return CLAIMED;
+  }
+
+  async complete(key: string, reply: string, ttlMs: number): Promise<void> {
+    this.#leases.delete(key);
+    const answer: Answer = { key, reply, expiresAt: Date.now() + ttlMs };
+    this.#answers.set(key, answer);
+    this.#answerQueue.push(answer);
+    this.#settle(key, reply);
+    if (this.size > this.#maxEntries) this.#evict();
+  }
+
+  async release(key: string): Promise<void> {
+    // An answer is never released: only a pending claim can be given up.
+    if (this.#leases.delete(key)) this.#settle(key, undefined);
+  }
+
+  /** A key that is neither pending nor answered (never claimed, released, expired) resolves `undefined` at once. */
+  waitForReply(key: string, timeoutMs: number): Promise<string | undefined> {
+    const now = Date.now();
+    const answer = this.#answers.get(key);
+    if (answer !== undefined && answer.expiresAt > now) return Promise.resolve(answer.reply);
+    const leaseEndsAt = this.#leases.get(key);
+    if (leaseEndsAt === undefined || leaseEndsAt <= now) return Promise.resolve(undefined);
+    return new Promise((resolve) => {
+      // One timer covers both the timeout and the lease's end (leases are never extended): either way the
+      // answer is `undefined`, and `complete`/`release` clear it earlier.
+      const waiter: Waiter = {
+        resolve,
+        timer: setTimeout(() => {
+          this.#removeWaiter(key, waiter);
+          resolve(undefined);
+        }, Math.min(timeoutMs, leaseEndsAt - now, MAX_TIMER_DELAY_MS)),
+      };
+      let waiters = this.#waiters.get(key);
+      if (waiters === undefined) {
+        waiters = new Set();
+        this.#waiters.set(key, waiters);
+      }
+      waiters.add(waiter);
+    });
+  }
+
+  async close(): Promise<void> {
+    clearInterval(this.#sweepTimer);
+    for (const key of [...this.#waiters.keys()]) this.#settle(key, undefined);
+    this.#leases.clear();
+    this.#answers.clear();
+    this.#answerQueue = [];
+    this.#answerQueueHead = 0;
+  }
+
+  #settle(key: string, reply: string | undefined): void {
+    const waiters = this.#waiters.get(key);
+    if (waiters === undefined) return;
+    this.#waiters.delete(key);
+    for (const waiter of waiters) {
+      clearTimeout(waiter.timer);
+      waiter.resolve(reply);
+    }
+  }
+
+  #removeWaiter(key: string, waiter: Waiter): void {
+    const waiters = this.#waiters.get(key);
+    if (waiters === undefined) return;
+    waiters.delete(waiter);
+    if (waiters.size === 0) this.#waiters.delete(key);
+  }
+
+  /**
+   * Frees expired answers (from the queue's front, stopping at the first live one) and expired claims. With mixed
+   * ttls an expired entry may wait behind a longer-lived one; lookups ignore it and `maxEntries` bounds memory.
+   */
+  #sweep(): void {
+    const now = Date.now();
+    for (let answer = this.#oldestAnswer(); answer !== undefined; answer = this.#oldestAnswer()) {
+      if (this.#answers.get(answer.key) === answer) {
+        if (answer.expiresAt > now) break;
+        this.#answers.delete(answer.key);
+      }
+      this.#dequeueAnswer();
+    }
+    // Once a second, so walking past the holes that deleted claims leave in the map is affordable.
+    for (const [key, leaseEndsAt] of this.#leases) {
+      if (leaseEndsAt <= now) this.#leases.delete(key);
+    }
+  }
+
+  /** Drops the oldest answers until within `maxEntries`; pending claims are kept regardless (their lease bounds them). */
+  #evict(): void {
+    for (let answer = this.#oldestAnswer(); answer !== undefined && this.size > this.#maxEntries; answer = this.#oldestAnswer()) {
+      if (this.#answers.get(answer.key) === answer) this.#answers.delete(answer.key);
+      this.#dequeueAnswer();
+    }
+  }
+
+  #oldestAnswer(): Answer | undefined {
+    return this.#answerQueue[this.#answerQueueHead];
+  }
+
+  #dequeueAnswer(): void {
+    // Cleared so that a dropped answer's reply is not kept alive until the next compaction.
+    this.#answerQueue[this.#answerQueueHead] = undefined;
+    this.#answerQueueHead += 1;
+    // Compacts once the consumed part dominates, so the queue costs O(1) amortized per answer.
+    if (this.#answerQueueHead >= 1_024 && this.#answerQueueHead * 2 >= this.#answerQueue.length) {
+      this.#answerQueue = this.#answerQueue.slice(this.#answerQueueHead);
+      this.#answerQueueHead = 0;
+    }
+  }
+}
