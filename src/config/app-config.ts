@@ -108,5 +108,5 @@ export interface AppConfig {
 /** Values that must never be printed, logged or returned: every configured secret. */
 export function secretValues(config: AppConfig): string[] {
   const values = [config.wechat.token, config.wechat.aesKey, config.wechat.appSecret, config.agent.apiKey, config.adminToken];
-  return values.filter((value): value is string => typeof value === 'string' && value.length >= 4);
+  return values.filter((value): value is string => typeof value === 'string' && value.length >= 3);
 }
