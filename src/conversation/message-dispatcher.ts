@@ -1,0 +1,99 @@
+/**
+ * Turns one authentic delivery of a message into the passive reply for it, exactly once per message.
+ *
+ * WeChat delivers a message up to three times until it gets an answer. The first delivery claims the message's
+ * dedup key and runs the router; a retry that arrives while that is still running waits for the same answer;
+ * a retry after it finds the stored answer. Each delivery waits at most `passiveWindowMs`, so WeChat always
+ * gets an answer within its 5 s — when the handler is slower, the delivery answers `success`-without-reply and a
+ * later retry can still pick the finished answer up.
+ */
+import type { Logger } from 'pino';
+import { dedupKey } from '../wechat/message/dedup-key.js';
+import type { InboundMessage } from '../wechat/message/types.js';
+import { buildReplyXml } from '../wechat/reply/build-reply.js';
+import type { DedupStore } from './dedup/dedup-store.js';
+import { DeadlineQueue } from './deadline-queue.js';
+import type { Router } from './router.js';
+
+export interface DispatcherOptions {
+  appId: string;
+  router: Router;
+  dedupStore: DedupStore;
+  log: Logger;
+  /** How long one delivery waits for the answer before answering without it. */
+  passiveWindowMs: number;
+  /** How long an answer is remembered for WeChat's retries. */
+  dedupTtlMs: number;
+  /** How long a claim may stay unanswered before another delivery may take the message over. */
+  claimLeaseMs: number;
+  /** Sent to the user when a handler fails (`EXTERNAL_SERVICE_ERROR_MSG`). */
+  errorMessage: string;
+  now?: () => number;
+}
+
+/** The outcome of one delivery. */
+export interface DeliveryResult {
+  /** The passive reply XML (plaintext), or '' for no reply (`success`). */
+  replyXml: string;
+  /** How the answer was found: computed now, waited for, or taken from an earlier delivery. */
+  source: 'handled' | 'waited' | 'cached' | 'window-passed';
+  messageKey: string;
+}
+
+export class MessageDispatcher {
+  readonly #options: DispatcherOptions;
+  readonly #now: () => number;
+  readonly #window: DeadlineQueue;
+
+  constructor(options: DispatcherOptions) {
+    this.#options = options;
+    this.#now = options.now ?? Date.now;
+    this.#window = new DeadlineQueue(options.passiveWindowMs);
+  }
+
+  async dispatch(message: InboundMessage): Promise<DeliveryResult> {
+    const { dedupStore, passiveWindowMs, claimLeaseMs } = this.#options;
+    const messageKey = dedupKey(this.#options.appId, message);
+    const claim = await dedupStore.claim(messageKey, claimLeaseMs);
+    if (claim.state === 'done') return { replyXml: claim.reply, source: 'cached', messageKey };
+    if (claim.state === 'pending') {
+      const replyXml = await dedupStore.waitForReply(messageKey, passiveWindowMs);
+      return replyXml === undefined
+        ? { replyXml: '', source: 'window-passed', messageKey }
+        : { replyXml, source: 'waited', messageKey };
+    }
+    const answer = this.#answer(message, messageKey);
+    const replyXml = await this.#window.within(answer);
+    return replyXml === undefined
+      ? { replyXml: '', source: 'window-passed', messageKey }
+      : { replyXml, source: 'handled', messageKey };
+  }
+
+  /** Runs the router and records its answer; never rejects. */
+  async #answer(message: InboundMessage, messageKey: string): Promise<string> {
+    const { router, dedupStore, dedupTtlMs, log, appId, errorMessage } = this.#options;
+    let replyXml: string;
+    try {
+      const reply = await router.handle({ message, appId, messageKey, log });
+      replyXml = reply === undefined ? '' : this.#toXml(message, reply);
+    } catch (error) {
+      log.error({ err: error, messageKey }, 'message handler failed; answering with EXTERNAL_SERVICE_ERROR_MSG');
+      replyXml = errorMessage ? this.#toXml(message, { type: 'text', content: errorMessage }) : '';
+    }
+    try {
+      await dedupStore.complete(messageKey, replyXml, dedupTtlMs);
+    } catch (error) {
+      // The answer is still returned to this delivery; only retries lose the shared copy.
+      log.error({ err: error, messageKey }, 'could not record the answer in the dedup store');
+    }
+    return replyXml;
+  }
+
+  #toXml(message: InboundMessage, reply: Parameters<typeof buildReplyXml>[0]): string {
+    return buildReplyXml(reply, {
+      toUserName: message.fromUserName,
+      fromUserName: message.toUserName,
+      createTime: Math.floor(this.#now() / 1000),
+    });
+  }
+}
