@@ -1,0 +1,85 @@
+/**
+ * `buildApp(config, dependencies)` assembles the HTTP application and returns it un-listened: tests listen on a
+ * loopback port themselves; only `server.ts` listens for real.
+ *
+ * The WeChat callback (`{WECHAT_PATH}`) is served straight from `node:http` ahead of Fastify — it is the hot path
+ * (see http/callback/raw-callback-handler.ts) — so it is reached through a real socket, not `app.inject`. Every
+ * other route is a Fastify route.
+ */
+import { createServer } from 'node:http';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import type { Logger } from 'pino';
+import type { AppConfig } from './config/app-config.js';
+import type { DedupStore } from './conversation/dedup/dedup-store.js';
+import { MessageDispatcher } from './conversation/message-dispatcher.js';
+import type { Router } from './conversation/router.js';
+import { healthRoutes, type ReadinessCheck } from './http/routes/health.js';
+import { CallbackProcessor } from './http/callback/callback-processor.js';
+import { createRawCallbackHandler } from './http/callback/raw-callback-handler.js';
+import { MessageCrypto } from './wechat/crypto/message-crypto.js';
+
+export interface AppDependencies {
+  log: Logger;
+  router: Router;
+  dedupStore: DedupStore;
+  readinessChecks?: ReadinessCheck[];
+  /** Clock, for tests. */
+  now?: () => number;
+}
+
+/** How long a claimed message may stay unanswered before a retry may take it over. */
+const CLAIM_LEASE_MS = 60_000;
+
+export async function buildApp(config: AppConfig, dependencies: AppDependencies): Promise<FastifyInstance> {
+  const { log, router, dedupStore } = dependencies;
+  const messageCrypto = config.wechat.aesKey
+    ? new MessageCrypto({ token: config.wechat.token, aesKey: config.wechat.aesKey, appId: config.wechat.appId })
+    : undefined;
+  const dispatcher = new MessageDispatcher({
+    appId: config.wechat.appId,
+    router,
+    dedupStore,
+    log,
+    passiveWindowMs: config.reply.passiveWindowMs,
+    dedupTtlMs: config.dedupTtlSeconds * 1000,
+    claimLeaseMs: CLAIM_LEASE_MS,
+    errorMessage: config.agent.errorMessage,
+    ...(dependencies.now ? { now: dependencies.now } : {}),
+  });
+
+  const processor = new CallbackProcessor({
+    wechat: config.wechat,
+    ...(messageCrypto ? { messageCrypto } : {}),
+    dispatcher,
+    log,
+    errorMessage: config.agent.errorMessage,
+    ...(dependencies.now ? { now: dependencies.now } : {}),
+  });
+  const callback = createRawCallbackHandler({ path: config.wechat.path, bodyLimitBytes: config.wechat.bodyLimitBytes, processor, log });
+
+  const app = Fastify({
+    loggerInstance: log as FastifyBaseLogger,
+    logController: new LogController({ disableRequestLogging: true }),
+    // No per-request child logger: creating one costs more than the rest of the hot path's logging, and every
+    // message's lines carry its messageKey instead of Fastify's reqId.
+    childLoggerFactory: (logger) => logger,
+    bodyLimit: config.wechat.bodyLimitBytes,
+    trustProxy: true,
+    return503OnClosing: true,
+    serverFactory: (fastifyHandler) =>
+      createServer((request, response) => {
+        if (!callback(request, response)) fastifyHandler(request, response);
+      }),
+  });
+
+  app.setErrorHandler((error: { statusCode?: number; message?: string; code?: string }, request, reply) => {
+    // Fastify's own input errors (body too large, bad content) keep their 4xx status; nothing else may leak.
+    const status = error.statusCode !== undefined && error.statusCode >= 400 && error.statusCode < 500 ? error.statusCode : 500;
+    if (status === 500) log.error({ err: error, url: request.routeOptions.url }, 'request failed');
+    else log.warn({ status, code: error.code, url: request.routeOptions.url }, 'request rejected');
+    return reply.code(status).type('text/plain; charset=utf-8').send(status === 500 ? 'internal error' : (error.message ?? 'bad request'));
+  });
+
+  await app.register(healthRoutes, { checks: dependencies.readinessChecks ?? [] });
+  return app;
+}

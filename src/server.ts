@@ -1,0 +1,122 @@
+/**
+ * The process entry point: reads the configuration, starts the service, listens, and shuts down gracefully.
+ * The only module that listens on a port or handles signals.
+ */
+import { realpathSync } from 'node:fs';
+import { pathToFileURL } from 'node:url';
+import type { FastifyInstance } from 'fastify';
+import type { Logger } from 'pino';
+import { buildApp } from './app.js';
+import type { AppConfig } from './config/app-config.js';
+import { secretValues } from './config/app-config.js';
+import { ConfigError } from './config/config-error.js';
+import { ensureDirectories, formatConfigProblems, loadConfig } from './config/load-config.js';
+import { closeLogger, createLogger } from './logging/create-logger.js';
+import { createRuntime } from './runtime.js';
+
+export interface RunningServer {
+  app: FastifyInstance;
+  config: AppConfig;
+  log: Logger;
+  /** The address actually bound, e.g. `http://127.0.0.1:5080`. */
+  url: string;
+  /** Stops accepting, finishes in-flight requests, releases Redis and flushes logs. */
+  close(): Promise<void>;
+}
+
+export interface StartOptions {
+  cwd?: string;
+  /** Log destination instead of stdout (tests). */
+  logDestination?: NodeJS.WritableStream;
+}
+
+export async function startServer(env: Record<string, string | undefined>, options: StartOptions = {}): Promise<RunningServer> {
+  const config = loadConfig(env, options.cwd === undefined ? {} : { cwd: options.cwd });
+  ensureDirectories(config);
+  const log = createLogger(config.log, {
+    secrets: secretValues(config),
+    ...(options.logDestination ? { destination: options.logDestination } : {}),
+  });
+  const runtime = await createRuntime(config, log);
+  const app = await buildApp(config, runtime.dependencies);
+  try {
+    await app.listen({ host: config.host, port: config.port });
+  } catch (error) {
+    await runtime.close();
+    throw error;
+  }
+  const address = app.server.address();
+  const port = typeof address === 'object' && address ? address.port : config.port;
+  const host = config.host === '0.0.0.0' || config.host === '::' ? '127.0.0.1' : config.host;
+  if (config.agent.type !== 'echo') {
+    log.warn({ type: config.agent.type }, `EXTERNAL_SERVICE_TYPE=${config.agent.type} is not available in this version yet; user messages are answered with EXTERNAL_SERVICE_ERROR_MSG`);
+  }
+  log.info({ port, path: config.wechat.path, demo: config.demo, aes: Boolean(config.wechat.aesKey), redis: Boolean(config.redisUrl) }, 'wx-backend listening');
+  let closing: Promise<void> | undefined;
+  return {
+    app,
+    config,
+    log,
+    url: `http://${host.includes(':') ? `[${host}]` : host}:${port}`,
+    close() {
+      closing ??= (async () => {
+        await app.close();
+        await runtime.close();
+        await closeLogger(log);
+      })();
+      return closing;
+    },
+  };
+}
+
+function demoBanner(server: RunningServer): string {
+  const { config, url } = server;
+  return [
+    '',
+    '  ┌──────────────────────────────────────────────────────────────────────┐',
+    '  │  wx-backend is running in DEMO MODE — it is NOT connected to WeChat.  │',
+    '  └──────────────────────────────────────────────────────────────────────┘',
+    `  Callback:    ${url}${config.wechat.path}   (AI service: ${config.agent.type})`,
+    '  Try it:      npm run simulate -- "你好"        (or: npx wx-backend simulate "你好" --encrypted)',
+    '  Credentials: generated for this machine, kept in demo-credentials.json beside TOKEN_FILE_PATH.',
+    '  Go live:     set WECHAT_TOKEN, WECHAT_APPID (and WECHAT_AES_KEY, WECHAT_APPSECRET) — see README.',
+    '',
+  ].join('\n');
+}
+
+export async function main(): Promise<void> {
+  let server: RunningServer;
+  try {
+    server = await startServer(process.env);
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      process.stderr.write(`${formatConfigProblems(error)}\n`);
+      process.exit(2);
+    }
+    process.stderr.write(`wx-backend failed to start: ${error instanceof Error ? error.message : String(error)}\n`);
+    process.exit(1);
+  }
+  process.on('unhandledRejection', (reason) => server.log.error({ err: reason }, 'unhandled promise rejection'));
+  const shutdown = (signal: string) => {
+    server.log.info({ signal }, 'shutting down: finishing in-flight requests');
+    const force = setTimeout(() => {
+      server.log.error('shutdown timed out; exiting');
+      process.exit(1);
+    }, server.config.shutdownTimeoutSeconds * 1000);
+    force.unref();
+    server.close().then(
+      () => process.exit(0),
+      (error: unknown) => {
+        server.log.error({ err: error }, 'error during shutdown');
+        process.exit(1);
+      },
+    );
+  };
+  process.once('SIGTERM', () => shutdown('SIGTERM'));
+  process.once('SIGINT', () => shutdown('SIGINT'));
+  // After the signal handlers: whoever waits for the banner may stop the server right away.
+  if (server.config.demo) console.log(demoBanner(server));
+}
+
+const entry = process.argv[1];
+if (entry !== undefined && import.meta.url === pathToFileURL(realpathSync(entry)).href) void main();
