@@ -10,7 +10,7 @@
 import type { Logger } from 'pino';
 import { dedupKey } from '../wechat/message/dedup-key.js';
 import type { InboundMessage } from '../wechat/message/types.js';
-import { buildReplyXml } from '../wechat/reply/build-reply.js';
+import { replyTo } from '../wechat/reply/reply-to.js';
 import type { DedupStore } from './dedup/dedup-store.js';
 import { DeadlineQueue } from './deadline-queue.js';
 import type { Router } from './router.js';
@@ -75,10 +75,10 @@ export class MessageDispatcher {
     let replyXml: string;
     try {
       const reply = await router.handle({ message, appId, messageKey, log });
-      replyXml = reply === undefined ? '' : this.#toXml(message, reply);
+      replyXml = reply === undefined ? '' : replyTo(message, reply, this.#now());
     } catch (error) {
       log.error({ err: error, messageKey }, 'message handler failed; answering with EXTERNAL_SERVICE_ERROR_MSG');
-      replyXml = errorMessage ? this.#toXml(message, { type: 'text', content: errorMessage }) : '';
+      replyXml = errorMessage ? replyTo(message, { type: 'text', content: errorMessage }, this.#now()) : '';
     }
     try {
       await dedupStore.complete(messageKey, replyXml, dedupTtlMs);
@@ -87,13 +87,5 @@ export class MessageDispatcher {
       log.error({ err: error, messageKey }, 'could not record the answer in the dedup store');
     }
     return replyXml;
-  }
-
-  #toXml(message: InboundMessage, reply: Parameters<typeof buildReplyXml>[0]): string {
-    return buildReplyXml(reply, {
-      toUserName: message.fromUserName,
-      fromUserName: message.toUserName,
-      createTime: Math.floor(this.#now() / 1000),
-    });
   }
 }

@@ -18,7 +18,8 @@ import type { MessageCrypto } from '../../wechat/crypto/message-crypto.js';
 import { sha1Signature, signaturesEqual } from '../../wechat/crypto/signature.js';
 import { MessageFormatError, parseMessage } from '../../wechat/message/parse-message.js';
 import type { InboundMessage } from '../../wechat/message/types.js';
-import { buildReplyXml, SUCCESS_BODY } from '../../wechat/reply/build-reply.js';
+import { SUCCESS_BODY } from '../../wechat/reply/build-reply.js';
+import { replyTo } from '../../wechat/reply/reply-to.js';
 import { parseXml, XmlParseError } from '../../wechat/xml/parse-xml.js';
 import type { Query } from './query-string.js';
 
@@ -92,11 +93,7 @@ export class CallbackProcessor {
     } catch (error) {
       log.error({ err: error, msgType: message.msgType }, 'dispatching an authentic message failed; answering with EXTERNAL_SERVICE_ERROR_MSG');
       replyXml = errorMessage
-        ? buildReplyXml({ type: 'text', content: errorMessage }, {
-            toUserName: message.fromUserName,
-            fromUserName: message.toUserName,
-            createTime: Math.floor(this.#now() / 1000),
-          })
+        ? replyTo(message, { type: 'text', content: errorMessage }, this.#now())
         : '';
     }
     if (replyXml === '') return { status: 200, contentType: TEXT_TYPE, body: SUCCESS_BODY };
