@@ -6,17 +6,18 @@
 export type Query = Record<string, string | string[] | undefined>;
 
 export function parseQuery(url: string): Query {
-  const query: Query = Object.create(null) as Query;
+  // A plain object (fast property access); `__proto__` is refused below so that no name can reach the prototype.
+  const query: Query = {};
   const start = url.indexOf('?');
   if (start < 0) return query;
   for (const pair of url.slice(start + 1).split('&')) {
     if (pair === '') continue;
     const equals = pair.indexOf('=');
     const name = decode(equals < 0 ? pair : pair.slice(0, equals));
-    if (name === undefined) continue;
+    if (name === undefined || name === '__proto__') continue;
     const value = equals < 0 ? '' : decode(pair.slice(equals + 1));
     const previous = query[name];
-    query[name] = previous === undefined && !(name in query) ? value : ([] as string[]).concat(previous ?? [], value ?? []);
+    query[name] = previous === undefined && !Object.hasOwn(query, name) ? value : ([] as string[]).concat(previous ?? [], value ?? []);
   }
   return query;
 }

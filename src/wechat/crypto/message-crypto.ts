@@ -17,7 +17,6 @@ import { sha1Signature, signaturesEqual } from './signature.js';
  */
 
 const AES_KEY_PATTERN = /^[A-Za-z0-9]{43}$/;
-const STRICT_BASE64_PATTERN = /^[A-Za-z0-9+/]*={0,2}$/;
 const BLOCK_SIZE = 32;
 const RANDOM_LENGTH = 16;
 const HEADER_LENGTH = RANDOM_LENGTH + 4;
@@ -41,28 +40,31 @@ function copyRandomPrefix(target: Buffer): void {
   randomPoolOffset += RANDOM_LENGTH;
 }
 
-/** Value of a base64 alphabet character (the string has already passed STRICT_BASE64_PATTERN). */
-function base64Value(charCode: number): number {
-  if (charCode >= 65 && charCode <= 90) return charCode - 65; // A-Z
-  if (charCode >= 97 && charCode <= 122) return charCode - 71; // a-z
-  if (charCode >= 48 && charCode <= 57) return charCode + 4; // 0-9
-  return charCode === 43 ? 62 : 63; // + /
+/**
+ * A fresh 10-digit nonce for a reply envelope, from the same CSPRNG pool (16 bytes per nonce, so the pool stays
+ * aligned): 48 random bits reduced modulo 9·10⁹ (bias below 2⁻¹⁵, irrelevant for a nonce), plus 10⁹.
+ */
+function randomNonce(): string {
+  if (randomPoolOffset === randomPool.length) {
+    crypto.randomFillSync(randomPool);
+    randomPoolOffset = 0;
+  }
+  const value = randomPool.readUIntBE(randomPoolOffset, 6);
+  randomPoolOffset += RANDOM_LENGTH;
+  return String(1_000_000_000 + (value % 9_000_000_000));
 }
 
 /**
- * Decoded length of strict, canonical base64, or -1. Node's decoder skips whitespace and illegal
- * characters and accepts the URL alphabet, so the text is checked here first; the unused bits before '='
- * must be zero too, so one ciphertext has exactly one spelling.
+ * Decodes strict, canonical base64, or returns undefined. Node's decoder skips whitespace and illegal
+ * characters and accepts the URL alphabet, so the result is checked by encoding it again: only text that is
+ * exactly the canonical encoding of its bytes passes — standard alphabet, correct `=` padding, length a multiple
+ * of 4, zero unused bits — so one ciphertext has exactly one spelling. (One decode plus one encode measured
+ * faster than a validating regex over the text.)
  */
-function strictBase64DecodedLength(text: string): number {
-  if (text.length % 4 !== 0 || !STRICT_BASE64_PATTERN.test(text)) return -1;
-  if (text.length === 0) return 0;
-  const paddingCount = text.endsWith('==') ? 2 : text.endsWith('=') ? 1 : 0;
-  if (paddingCount > 0) {
-    const unusedBitsMask = paddingCount === 1 ? 0b11 : 0b1111;
-    if ((base64Value(text.charCodeAt(text.length - paddingCount - 1)) & unusedBitsMask) !== 0) return -1;
-  }
-  return (text.length / 4) * 3 - paddingCount;
+function decodeStrictBase64(text: string): Buffer | undefined {
+  if (text.length % 4 !== 0) return undefined;
+  const bytes = Buffer.from(text, 'base64');
+  return bytes.toString('base64') === text ? bytes : undefined;
 }
 
 export interface MessageCryptoOptions {
@@ -100,14 +102,14 @@ export class MessageCrypto {
    *   'invalid-length-field' | 'appid-mismatch'
    */
   decrypt(encrypted: string): string {
-    const ciphertextLength = strictBase64DecodedLength(encrypted);
-    if (ciphertextLength < 0) throw new WeChatCryptoError('invalid-base64');
-    if (ciphertextLength === 0 || ciphertextLength % BLOCK_SIZE !== 0) {
+    const ciphertext = decodeStrictBase64(encrypted);
+    if (ciphertext === undefined) throw new WeChatCryptoError('invalid-base64');
+    if (ciphertext.length === 0 || ciphertext.length % BLOCK_SIZE !== 0) {
       throw new WeChatCryptoError('invalid-ciphertext-length');
     }
 
     const decipher = crypto.createDecipheriv('aes-256-cbc', this.#key, this.#iv).setAutoPadding(false);
-    const head = decipher.update(encrypted, 'base64');
+    const head = decipher.update(ciphertext);
     const tail = decipher.final(); // empty without auto padding, the input being whole blocks
     const plaintext = tail.length === 0 ? head : Buffer.concat([head, tail]);
 
@@ -170,7 +172,7 @@ export class MessageCrypto {
   encryptReply(replyXml: string, nowMilliseconds: number = Date.now()): string {
     const encrypted = this.encrypt(replyXml);
     const timestamp = String(Math.floor(nowMilliseconds / 1000));
-    const nonce = String(crypto.randomInt(1_000_000_000, 10_000_000_000));
+    const nonce = randomNonce();
     const signature = this.msgSignature(timestamp, nonce, encrypted);
     // Base64 and digits cannot contain ']]>', so the CDATA sections need no splitting.
     return `<xml><Encrypt><![CDATA[${encrypted}]]></Encrypt><MsgSignature><![CDATA[${signature}]]></MsgSignature>` +
