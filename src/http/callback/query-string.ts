@@ -16,8 +16,8 @@ export function parseQuery(url: string): Query {
     const name = decode(equals < 0 ? pair : pair.slice(0, equals));
     if (name === undefined || name === '__proto__') continue;
     const value = equals < 0 ? '' : decode(pair.slice(equals + 1));
-    const previous = query[name];
-    query[name] = previous === undefined && !Object.hasOwn(query, name) ? value : ([] as string[]).concat(previous ?? [], value ?? []);
+    // Own properties only: an inherited name such as `constructor` must not look like an earlier value.
+    query[name] = Object.hasOwn(query, name) ? ([] as string[]).concat(query[name] ?? [], value ?? []) : value;
   }
   return query;
 }
