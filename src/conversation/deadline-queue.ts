@@ -7,7 +7,7 @@
 export class DeadlineQueue {
   readonly #durationMs: number;
   readonly #resolutionMs: number;
-  #entries: Array<{ deadline: number; expire: () => void }> = [];
+  #entries: Array<{ deadline: number; resolve: ((value: undefined) => void) | undefined }> = [];
   #head = 0;
   #timer: NodeJS.Timeout | undefined;
 
@@ -23,17 +23,14 @@ export class DeadlineQueue {
    */
   within<T>(work: Promise<T>): Promise<T | undefined> {
     return new Promise<T | undefined>((resolve) => {
-      let settled = false;
+      const entry = { deadline: Date.now() + this.#durationMs, resolve: resolve as ((value: undefined) => void) | undefined };
       void work.then((value) => {
-        settled = true;
+        // Forget the waiter at once: the entry stays queued until its deadline, and must not keep the promise (and
+        // through it the answer) alive that long.
+        entry.resolve = undefined;
         resolve(value);
       });
-      this.#entries.push({
-        deadline: Date.now() + this.#durationMs,
-        expire: () => {
-          if (!settled) resolve(undefined);
-        },
-      });
+      this.#entries.push(entry);
       if (this.#timer === undefined) this.#timer = setTimeout(this.#expire, this.#resolutionMs);
     });
   }
@@ -42,7 +39,7 @@ export class DeadlineQueue {
     this.#timer = undefined;
     const now = Date.now();
     const entries = this.#entries;
-    while (this.#head < entries.length && entries[this.#head]!.deadline <= now) entries[this.#head++]!.expire();
+    while (this.#head < entries.length && entries[this.#head]!.deadline <= now) entries[this.#head++]!.resolve?.(undefined);
     if (this.#head > 1024 && this.#head * 2 > entries.length) {
       this.#entries = entries.slice(this.#head);
       this.#head = 0;
