@@ -52,7 +52,6 @@ export async function buildApp(config: AppConfig, dependencies: AppDependencies)
     ...(messageCrypto ? { messageCrypto } : {}),
     dispatcher,
     log,
-    errorMessage: config.agent.errorMessage,
     ...(dependencies.now ? { now: dependencies.now } : {}),
   });
   const callback = createRawCallbackHandler({ path: config.wechat.path, bodyLimitBytes: config.wechat.bodyLimitBytes, processor, log });

@@ -35,8 +35,8 @@ export interface DispatcherOptions {
 export interface DeliveryResult {
   /** The passive reply XML (plaintext), or '' for no reply (`success`). */
   replyXml: string;
-  /** How the answer was found: computed now, waited for, or taken from an earlier delivery. */
-  source: 'handled' | 'waited' | 'cached' | 'window-passed';
+  /** How the answer was found: computed now, waited for, taken from an earlier delivery, or none (failure). */
+  source: 'handled' | 'waited' | 'cached' | 'window-passed' | 'failed';
   messageKey: string;
 }
 
@@ -51,9 +51,22 @@ export class MessageDispatcher {
     this.#window = new DeadlineQueue(options.passiveWindowMs);
   }
 
+  /**
+   * Never rejects: an authentic message always gets an answer. When the dedup store itself fails (Redis down),
+   * the user gets `EXTERNAL_SERVICE_ERROR_MSG` rather than WeChat an error status.
+   */
   async dispatch(message: InboundMessage): Promise<DeliveryResult> {
-    const { dedupStore, passiveWindowMs, claimLeaseMs } = this.#options;
     const messageKey = dedupKey(this.#options.appId, message);
+    try {
+      return await this.#deliver(message, messageKey);
+    } catch (error) {
+      this.#options.log.error({ err: error, messageKey }, 'dedup store failed; answering with EXTERNAL_SERVICE_ERROR_MSG');
+      return { replyXml: this.#errorReply(message), source: 'failed', messageKey };
+    }
+  }
+
+  async #deliver(message: InboundMessage, messageKey: string): Promise<DeliveryResult> {
+    const { dedupStore, passiveWindowMs, claimLeaseMs } = this.#options;
     const claim = await dedupStore.claim(messageKey, claimLeaseMs);
     if (claim.state === 'done') return { replyXml: claim.reply, source: 'cached', messageKey };
     if (claim.state === 'pending') {
@@ -71,14 +84,14 @@ export class MessageDispatcher {
 
   /** Runs the router and records its answer; never rejects. */
   async #answer(message: InboundMessage, messageKey: string): Promise<string> {
-    const { router, dedupStore, dedupTtlMs, log, appId, errorMessage } = this.#options;
+    const { router, dedupStore, dedupTtlMs, log, appId } = this.#options;
     let replyXml: string;
     try {
       const reply = await router.handle({ message, appId, messageKey, log });
       replyXml = reply === undefined ? '' : replyTo(message, reply, this.#now());
     } catch (error) {
       log.error({ err: error, messageKey }, 'message handler failed; answering with EXTERNAL_SERVICE_ERROR_MSG');
-      replyXml = errorMessage ? replyTo(message, { type: 'text', content: errorMessage }, this.#now()) : '';
+      replyXml = this.#errorReply(message);
     }
     try {
       await dedupStore.complete(messageKey, replyXml, dedupTtlMs);
@@ -87,5 +100,10 @@ export class MessageDispatcher {
       log.error({ err: error, messageKey }, 'could not record the answer in the dedup store');
     }
     return replyXml;
+  }
+
+  #errorReply(message: InboundMessage): string {
+    const { errorMessage } = this.#options;
+    return errorMessage ? replyTo(message, { type: 'text', content: errorMessage }, this.#now()) : '';
   }
 }

@@ -183,3 +183,27 @@ describe('dedup across two instances sharing Redis', () => {
     assert.equal(b.reply?.Content, c.reply?.Content);
   });
 });
+
+describe('a failing dedup store (e.g. Redis down)', () => {
+  const credentials = testCredentials();
+  const failing = {
+    claim: () => Promise.reject(new Error('connection refused')),
+    complete: () => Promise.reject(new Error('connection refused')),
+    release: () => Promise.resolve(),
+    waitForReply: () => Promise.resolve(undefined),
+    close: () => Promise.resolve(),
+  };
+  let server: TestApp;
+  before(async () => {
+    server = await startTestApp(testEnv(credentials, { EXTERNAL_SERVICE_ERROR_MSG: '服务暂时不可用' }), { dedupStore: failing });
+  });
+  after(() => server?.close());
+
+  it('answers the authentic message with EXTERNAL_SERVICE_ERROR_MSG and 200, and logs it', async () => {
+    const answer = await server.emulator.deliver(server.emulator.sign(message('hello?'), 'safe'));
+    assert.equal(answer.status, 200);
+    assert.equal(answer.reply?.Content, '服务暂时不可用');
+    assert.equal(answer.signatureValid, true);
+    assert.match(server.logs(), /dedup store failed/);
+  });
+});

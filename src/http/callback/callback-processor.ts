@@ -19,7 +19,6 @@ import { sha1Signature, signaturesEqual } from '../../wechat/crypto/signature.js
 import { MessageFormatError, parseMessage } from '../../wechat/message/parse-message.js';
 import type { InboundMessage } from '../../wechat/message/types.js';
 import { SUCCESS_BODY } from '../../wechat/reply/build-reply.js';
-import { replyTo } from '../../wechat/reply/reply-to.js';
 import { parseXml, XmlParseError } from '../../wechat/xml/parse-xml.js';
 import type { Query } from './query-string.js';
 
@@ -27,10 +26,9 @@ export interface CallbackProcessorOptions {
   wechat: WeChatConfig;
   /** Present when `WECHAT_AES_KEY` is configured. */
   messageCrypto?: MessageCrypto;
+  /** Turns an authentic message into its reply; never rejects (failures become EXTERNAL_SERVICE_ERROR_MSG). */
   dispatcher: MessageDispatcher;
   log: Logger;
-  /** `EXTERNAL_SERVICE_ERROR_MSG`: the answer when handling an authentic message failed unexpectedly. */
-  errorMessage: string;
   now?: () => number;
 }
 
@@ -86,16 +84,8 @@ export class CallbackProcessor {
       return this.#reject(error, client, 'POST');
     }
     const { message, encrypted } = parsed;
-    const { dispatcher, messageCrypto, log, errorMessage } = this.#options;
-    let replyXml: string;
-    try {
-      replyXml = (await dispatcher.dispatch(message)).replyXml;
-    } catch (error) {
-      log.error({ err: error, msgType: message.msgType }, 'dispatching an authentic message failed; answering with EXTERNAL_SERVICE_ERROR_MSG');
-      replyXml = errorMessage
-        ? replyTo(message, { type: 'text', content: errorMessage }, this.#now())
-        : '';
-    }
+    const { dispatcher, messageCrypto } = this.#options;
+    const { replyXml } = await dispatcher.dispatch(message);
     if (replyXml === '') return { status: 200, contentType: TEXT_TYPE, body: SUCCESS_BODY };
     return { status: 200, contentType: XML_TYPE, body: encrypted && messageCrypto ? messageCrypto.encryptReply(replyXml) : replyXml };
   }
