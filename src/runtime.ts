@@ -18,11 +18,18 @@ export interface Runtime {
   close(): Promise<void>;
 }
 
-export async function createRuntime(config: AppConfig, log: Logger): Promise<Runtime> {
+/** Parts a caller (a test, an embedding application) supplies instead of the ones built from the configuration. */
+export type RuntimeOverrides = Partial<Pick<AppDependencies, 'router' | 'dedupStore'>>;
+
+export async function createRuntime(config: AppConfig, log: Logger, overrides: RuntimeOverrides = {}): Promise<Runtime> {
   const checks: ReadinessCheck[] = [];
   let redis: Redis | undefined;
   let dedupStore: DedupStore;
-  if (config.redisUrl) {
+  // A supplied dedup store belongs to the caller, who closes it.
+  const ownsDedupStore = overrides.dedupStore === undefined;
+  if (overrides.dedupStore) {
+    dedupStore = overrides.dedupStore;
+  } else if (config.redisUrl) {
     redis = new Redis(config.redisUrl, { lazyConnect: true, maxRetriesPerRequest: 2, enableAutoPipelining: true });
     redis.on('error', (error: Error) => log.error({ err: error }, 'redis connection error'));
     await redis.connect();
@@ -34,13 +41,15 @@ export async function createRuntime(config: AppConfig, log: Logger): Promise<Run
     });
   } else {
     dedupStore = new MemoryDedupStore();
+  }
+  if (!config.redisUrl) {
     checks.push({ name: 'redis', check: async () => ({ status: 'not-configured', detail: 'REDIS_URL not set: state is kept in memory (single instance)' }) });
   }
   return {
-    dependencies: { log, router: createRouter(config), dedupStore, readinessChecks: checks },
+    dependencies: { log, router: overrides.router ?? createRouter(config), dedupStore, readinessChecks: checks },
     ...(redis ? { redis } : {}),
     async close() {
-      await dedupStore.close();
+      if (ownsDedupStore) await dedupStore.close();
       if (redis) await redis.quit().catch(() => redis?.disconnect());
     },
   };

@@ -12,7 +12,7 @@ import { secretValues } from './config/app-config.js';
 import { ConfigError } from './config/config-error.js';
 import { ensureDirectories, formatConfigProblems, loadConfig } from './config/load-config.js';
 import { closeLogger, createLogger } from './logging/create-logger.js';
-import { createRuntime } from './runtime.js';
+import { createRuntime, type RuntimeOverrides } from './runtime.js';
 
 export interface RunningServer {
   app: FastifyInstance;
@@ -26,18 +26,25 @@ export interface RunningServer {
 
 export interface StartOptions {
   cwd?: string;
+  /** `.env` file to read, or false for none (tests); default: `.env` in `cwd`. */
+  envFile?: string | false;
   /** Log destination instead of stdout (tests). */
   logDestination?: NodeJS.WritableStream;
+  /** Parts to use instead of the ones built from the configuration (tests, embedding). */
+  overrides?: RuntimeOverrides;
 }
 
 export async function startServer(env: Record<string, string | undefined>, options: StartOptions = {}): Promise<RunningServer> {
-  const config = loadConfig(env, options.cwd === undefined ? {} : { cwd: options.cwd });
+  const config = loadConfig(env, {
+    ...(options.cwd === undefined ? {} : { cwd: options.cwd }),
+    ...(options.envFile === undefined ? {} : { envFile: options.envFile }),
+  });
   ensureDirectories(config);
   const log = createLogger(config.log, {
     secrets: secretValues(config),
     ...(options.logDestination ? { destination: options.logDestination } : {}),
   });
-  const runtime = await createRuntime(config, log);
+  const runtime = await createRuntime(config, log, options.overrides);
   const app = await buildApp(config, runtime.dependencies);
   try {
     await app.listen({ host: config.host, port: config.port });

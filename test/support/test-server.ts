@@ -1,5 +1,5 @@
 /**
- * Starts the real application on a loopback port for integration tests, with random credentials, and gives a
+ * Starts the real server (`startServer`, as `npm start` does) on a loopback port for integration tests, with random credentials, and gives a
  * WeChat emulator pointed at it. Logs are captured in memory so tests can assert on them.
  */
 import { randomBytes } from 'node:crypto';
@@ -8,15 +8,10 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { PassThrough } from 'node:stream';
 import type { FastifyInstance } from 'fastify';
-import { buildApp } from '../../src/app.js';
 import type { AppConfig } from '../../src/config/app-config.js';
-import { secretValues } from '../../src/config/app-config.js';
-import { loadConfig } from '../../src/config/load-config.js';
 import type { DedupStore } from '../../src/conversation/dedup/dedup-store.js';
-import { MemoryDedupStore } from '../../src/conversation/dedup/memory-dedup-store.js';
-import { createRouter } from '../../src/conversation/create-router.js';
 import type { Router } from '../../src/conversation/router.js';
-import { closeLogger, createLogger } from '../../src/logging/create-logger.js';
+import { startServer } from '../../src/server.js';
 import { WeChatEmulator } from '../../src/simulator/wechat-emulator.js';
 
 export interface TestCredentials {
@@ -69,17 +64,14 @@ export interface TestAppOptions {
 
 export async function startTestApp(env: Record<string, string>, options: TestAppOptions = {}): Promise<TestApp> {
   const dataDir = mkdtempSync(path.join(tmpdir(), 'wx-test-'));
-  const config = loadConfig({ TOKEN_FILE_PATH: path.join(dataDir, 'access_token.json'), ...env }, { envFile: false });
   const captured: Buffer[] = [];
   const destination = new PassThrough();
   destination.on('data', (chunk: Buffer) => captured.push(chunk));
-  const log = createLogger(config.log, { secrets: secretValues(config), destination });
-  const dedupStore = options.dedupStore ?? new MemoryDedupStore();
-  const app = await buildApp(config, { log, router: options.router ?? createRouter(config), dedupStore });
-  await app.listen({ host: '127.0.0.1', port: 0 });
-  const address = app.server.address();
-  const port = typeof address === 'object' && address ? address.port : 0;
-  const url = `http://127.0.0.1:${port}`;
+  const server = await startServer(
+    { TOKEN_FILE_PATH: path.join(dataDir, 'access_token.json'), ...env },
+    { envFile: false, logDestination: destination, overrides: options },
+  );
+  const { app, config, url } = server;
   const callbackUrl = `${url}${config.wechat.path}`;
   const emulator = new WeChatEmulator(
     { token: config.wechat.token, appId: config.wechat.appId, ...(config.wechat.aesKey ? { aesKey: config.wechat.aesKey } : {}) },
@@ -93,9 +85,7 @@ export async function startTestApp(env: Record<string, string>, options: TestApp
     emulator,
     logs: () => Buffer.concat(captured).toString('utf8'),
     async close() {
-      await app.close();
-      if (!options.dedupStore) await dedupStore.close();
-      await closeLogger(log);
+      await server.close();
       rmSync(dataDir, { recursive: true, force: true });
     },
   };
