@@ -174,6 +174,24 @@ void describe('cross-check with npm wechat-crypto', () => {
     }
   });
 
+  void it('one long-lived cipher: many interleaved messages each match a fresh cipher exactly, both ways', () => {
+    // MessageCrypto reuses one cipher and one decipher; every message must still start from the IV.
+    const fresh = new MessageCrypto({ token: TOKEN, aesKey: AES_KEY, appId: APP_ID });
+    for (let round = 0; round < 200; round++) {
+      const message = `${'消息'.repeat(round % 37)}${'x'.repeat((round * 7) % 61)}`;
+      const random = crypto.randomBytes(16);
+      const encrypted = subject.encrypt(message, random);
+      const plaintext = rawDecrypt(encrypted);
+      assert.deepEqual(plaintext.subarray(0, 16), random, `round ${round}: first block`);
+      assert.equal(reference.decrypt(encrypted).message, message);
+      if (round % 3 === 0) assert.equal(fresh.encrypt(message, random), encrypted);
+      const theirs = reference.encrypt(message);
+      assert.equal(subject.decrypt(theirs), message);
+      // A rejected ciphertext in between leaves nothing behind for the next message.
+      if (round % 5 === 0) assert.throws(() => subject.decrypt(rawEncrypt(buildPlaintext({ appId: 'wx-other' })).toString('base64')), WeChatCryptoError);
+    }
+  });
+
   void it('its getSignature = our msgSignature', () => {
     const encrypted = subject.encrypt(SAMPLE_MESSAGE);
     const signature = reference.getSignature('1714037059', '486452656', encrypted);

@@ -1,6 +1,6 @@
 import crypto from 'node:crypto';
 import { WeChatCryptoError } from './crypto-error.js';
-import { sha1Signature, signaturesEqual } from './signature.js';
+import { signature4, signaturesEqual } from './signature.js';
 
 /**
  * WeChat message encryption (WXBizMsgCrypt), used in safe (安全) and compatible (兼容) modes:
@@ -20,6 +20,14 @@ const AES_KEY_PATTERN = /^[A-Za-z0-9]{43}$/;
 const BLOCK_SIZE = 32;
 const RANDOM_LENGTH = 16;
 const HEADER_LENGTH = RANDOM_LENGTH + 4;
+
+/** AES's own block (the CBC chaining unit), not WeChat's 32-byte padding block. */
+const CBC_BLOCK = 16;
+
+/** XORs the first CBC block with IV ⊕ chain, so a long-lived cipher whose chaining value is `chain` acts as if fresh. */
+function restartChain(data: Buffer, iv: Buffer, chain: Buffer): void {
+  for (let index = 0; index < CBC_BLOCK; index++) data[index] = (data[index] ?? 0) ^ (iv[index] ?? 0) ^ (chain[index] ?? 0);
+}
 
 /** True for any 43-character `[A-Za-z0-9]` string, as WeChat generates EncodingAESKey. */
 export function isValidAesKey(value: string): boolean {
@@ -83,6 +91,23 @@ export class MessageCrypto {
   readonly #key: Buffer;
   readonly #iv: Buffer;
   readonly #appIdBytes: Buffer;
+  /**
+   * One long-lived cipher and decipher instead of a pair per message: creating them costs more than the AES work
+   * on a typical message. CBC chains each block to the previous ciphertext block, so a reused object starts a
+   * message from the previous message's last ciphertext block instead of the IV. That only ever concerns the
+   * first 16-byte block, which in WXBizMsgCrypt is the random prefix:
+   * - encrypting, the first plaintext block is XORed with (IV ⊕ chaining value) before it goes in,
+   * - decrypting, the first plaintext block is XORed with (IV ⊕ chaining value) after it comes out,
+   * which makes both byte for byte what a fresh cipher started from the IV gives (the known-answer vectors and
+   * the cross-checks with an independent implementation cover it).
+   * Without auto padding and with whole blocks in, `update` returns every block and buffers nothing, so no
+   * state other than the chaining value carries over; JavaScript runs one `update` at a time.
+   */
+  readonly #cipher: crypto.Cipher;
+  readonly #decipher: crypto.Decipher;
+  /** Current chaining values: the IV at first, then the last ciphertext block that went out or came in. */
+  readonly #cipherChain: Buffer;
+  readonly #decipherChain: Buffer;
 
   /** @throws WeChatCryptoError 'invalid-key' unless aesKey is 43 characters of `[A-Za-z0-9]`. */
   constructor(options: MessageCryptoOptions) {
@@ -94,6 +119,10 @@ export class MessageCrypto {
     this.#token = options.token;
     this.appId = options.appId;
     this.#appIdBytes = Buffer.from(options.appId, 'utf8');
+    this.#cipher = crypto.createCipheriv('aes-256-cbc', this.#key, this.#iv).setAutoPadding(false);
+    this.#decipher = crypto.createDecipheriv('aes-256-cbc', this.#key, this.#iv).setAutoPadding(false);
+    this.#cipherChain = Buffer.from(this.#iv);
+    this.#decipherChain = Buffer.from(this.#iv);
   }
 
   /**
@@ -108,10 +137,10 @@ export class MessageCrypto {
       throw new WeChatCryptoError('invalid-ciphertext-length');
     }
 
-    const decipher = crypto.createDecipheriv('aes-256-cbc', this.#key, this.#iv).setAutoPadding(false);
-    const head = decipher.update(ciphertext);
-    const tail = decipher.final(); // empty without auto padding, the input being whole blocks
-    const plaintext = tail.length === 0 ? head : Buffer.concat([head, tail]);
+    const plaintext = this.#decipher.update(ciphertext);
+    if (plaintext.length !== ciphertext.length) throw new WeChatCryptoError('invalid-ciphertext-length');
+    restartChain(plaintext, this.#iv, this.#decipherChain);
+    ciphertext.copy(this.#decipherChain, 0, ciphertext.length - CBC_BLOCK);
 
     const padLength = plaintext[plaintext.length - 1] ?? 0;
     if (padLength < 1 || padLength > BLOCK_SIZE) throw new WeChatCryptoError('invalid-padding');
@@ -148,15 +177,15 @@ export class MessageCrypto {
     this.#appIdBytes.copy(block, HEADER_LENGTH + messageLength);
     block.fill(padLength, unpaddedLength);
 
-    const cipher = crypto.createCipheriv('aes-256-cbc', this.#key, this.#iv).setAutoPadding(false);
-    const head = cipher.update(block);
-    const tail = cipher.final();
-    return (tail.length === 0 ? head : Buffer.concat([head, tail])).toString('base64');
+    restartChain(block, this.#iv, this.#cipherChain);
+    const ciphertext = this.#cipher.update(block);
+    ciphertext.copy(this.#cipherChain, 0, ciphertext.length - CBC_BLOCK);
+    return ciphertext.toString('base64');
   }
 
   /** `msg_signature` over an `Encrypt` value: sha1Signature(token, timestamp, nonce, encrypted). */
   msgSignature(timestamp: string, nonce: string, encrypted: string): string {
-    return sha1Signature(this.#token, timestamp, nonce, encrypted);
+    return signature4(this.#token, timestamp, nonce, encrypted);
   }
 
   /** Constant-time check of a request's `msg_signature`; a missing signature is simply invalid. */
