@@ -6,14 +6,19 @@
  * a retry after it finds the stored answer. Each delivery waits at most `passiveWindowMs`, so WeChat always
  * gets an answer within its 5 s — when the handler is slower, the delivery answers `success`-without-reply and a
  * later retry can still pick the finished answer up.
+ *
+ * When the dedup store and the handlers answer synchronously (memory store, echo), the whole delivery is
+ * synchronous: `dispatch` returns the result itself rather than a promise. On the callback's hot path the ten or
+ * so promises an all-async chain allocates per message measured as a noticeable share of the delivery; every
+ * asynchronous step still works, at the cost of its promise.
  */
 import type { Logger } from 'pino';
 import { dedupKey } from '../wechat/message/dedup-key.js';
 import type { InboundMessage } from '../wechat/message/types.js';
 import { replyTo } from '../wechat/reply/reply-to.js';
-import type { DedupStore } from './dedup/dedup-store.js';
+import type { DedupClaim, DedupStore } from './dedup/dedup-store.js';
 import { DeadlineQueue } from './deadline-queue.js';
-import type { Router } from './router.js';
+import type { HandlerResult, Router } from './router.js';
 
 export interface DispatcherOptions {
   appId: string;
@@ -40,6 +45,8 @@ export interface DeliveryResult {
   messageKey: string;
 }
 
+const isPromise = <T>(value: T | Promise<T>): value is Promise<T> => value instanceof Promise;
+
 export class MessageDispatcher {
   readonly #options: DispatcherOptions;
   readonly #now: () => number;
@@ -52,54 +59,81 @@ export class MessageDispatcher {
   }
 
   /**
-   * Never rejects: an authentic message always gets an answer. When the dedup store itself fails (Redis down),
-   * the user gets `EXTERNAL_SERVICE_ERROR_MSG` rather than WeChat an error status.
+   * Never throws or rejects: an authentic message always gets an answer. When the dedup store itself fails
+   * (Redis down), the user gets `EXTERNAL_SERVICE_ERROR_MSG` rather than WeChat an error status.
    */
-  async dispatch(message: InboundMessage): Promise<DeliveryResult> {
+  dispatch(message: InboundMessage): DeliveryResult | Promise<DeliveryResult> {
     const messageKey = dedupKey(this.#options.appId, message);
     try {
-      return await this.#deliver(message, messageKey);
+      const claim = this.#options.dedupStore.claim(messageKey, this.#options.claimLeaseMs);
+      const delivery = isPromise(claim) ? claim.then((settled) => this.#deliver(message, messageKey, settled)) : this.#deliver(message, messageKey, claim);
+      return isPromise(delivery) ? delivery.catch((error: unknown) => this.#storeFailed(error, message, messageKey)) : delivery;
     } catch (error) {
-      this.#options.log.error({ err: error, messageKey }, 'dedup store failed; answering with EXTERNAL_SERVICE_ERROR_MSG');
-      return { replyXml: this.#errorReply(message), source: 'failed', messageKey };
+      return this.#storeFailed(error, message, messageKey);
     }
   }
 
-  async #deliver(message: InboundMessage, messageKey: string): Promise<DeliveryResult> {
-    const { dedupStore, passiveWindowMs, claimLeaseMs } = this.#options;
-    const claim = await dedupStore.claim(messageKey, claimLeaseMs);
+  #deliver(message: InboundMessage, messageKey: string, claim: DedupClaim): DeliveryResult | Promise<DeliveryResult> {
     if (claim.state === 'done') return { replyXml: claim.reply, source: 'cached', messageKey };
     if (claim.state === 'pending') {
-      const replyXml = await dedupStore.waitForReply(messageKey, passiveWindowMs);
-      return replyXml === undefined
-        ? { replyXml: '', source: 'window-passed', messageKey }
-        : { replyXml, source: 'waited', messageKey };
+      return this.#options.dedupStore.waitForReply(messageKey, this.#options.passiveWindowMs).then((replyXml) =>
+        replyXml === undefined ? { replyXml: '', source: 'window-passed', messageKey } : { replyXml, source: 'waited', messageKey },
+      );
     }
     const answer = this.#answer(message, messageKey);
-    const replyXml = await this.#window.within(answer);
-    return replyXml === undefined
-      ? { replyXml: '', source: 'window-passed', messageKey }
-      : { replyXml, source: 'handled', messageKey };
+    if (!isPromise(answer)) return { replyXml: answer, source: 'handled', messageKey };
+    return this.#window.within(answer).then((replyXml) =>
+      replyXml === undefined ? { replyXml: '', source: 'window-passed', messageKey } : { replyXml, source: 'handled', messageKey },
+    );
   }
 
-  /** Runs the router and records its answer; never rejects. */
-  async #answer(message: InboundMessage, messageKey: string): Promise<string> {
-    const { router, dedupStore, dedupTtlMs, log, appId } = this.#options;
-    let replyXml: string;
+  /** Runs the router and records its answer; never throws or rejects. */
+  #answer(message: InboundMessage, messageKey: string): string | Promise<string> {
+    const { router, log, appId } = this.#options;
+    let result: HandlerResult | Promise<HandlerResult>;
     try {
-      const reply = await router.handle({ message, appId, messageKey, log });
-      replyXml = reply === undefined ? '' : replyTo(message, reply, this.#now());
+      result = router.handle({ message, appId, messageKey, log });
     } catch (error) {
-      log.error({ err: error, messageKey }, 'message handler failed; answering with EXTERNAL_SERVICE_ERROR_MSG');
-      replyXml = this.#errorReply(message);
+      return this.#record(messageKey, this.#handlerFailed(error, message, messageKey));
     }
+    if (!isPromise(result)) return this.#record(messageKey, this.#replyXml(message, messageKey, result));
+    return result.then(
+      (reply) => this.#record(messageKey, this.#replyXml(message, messageKey, reply)),
+      (error: unknown) => this.#record(messageKey, this.#handlerFailed(error, message, messageKey)),
+    );
+  }
+
+  #replyXml(message: InboundMessage, messageKey: string, reply: HandlerResult): string {
     try {
-      await dedupStore.complete(messageKey, replyXml, dedupTtlMs);
+      return reply === undefined ? '' : replyTo(message, reply, this.#now());
     } catch (error) {
-      // The answer is still returned to this delivery; only retries lose the shared copy.
+      return this.#handlerFailed(error, message, messageKey);
+    }
+  }
+
+  #handlerFailed(error: unknown, message: InboundMessage, messageKey: string): string {
+    this.#options.log.error({ err: error, messageKey }, 'message handler failed; answering with EXTERNAL_SERVICE_ERROR_MSG');
+    return this.#errorReply(message);
+  }
+
+  /** Stores the answer for retries; resolves to it either way (a store failure only costs retries the shared copy). */
+  #record(messageKey: string, replyXml: string): string | Promise<string> {
+    const { dedupStore, dedupTtlMs, log } = this.#options;
+    const storeFailed = (error: unknown): string => {
       log.error({ err: error, messageKey }, 'could not record the answer in the dedup store');
+      return replyXml;
+    };
+    try {
+      const stored = dedupStore.complete(messageKey, replyXml, dedupTtlMs);
+      return isPromise(stored) ? stored.then(() => replyXml, storeFailed) : replyXml;
+    } catch (error) {
+      return storeFailed(error);
     }
-    return replyXml;
+  }
+
+  #storeFailed(error: unknown, message: InboundMessage, messageKey: string): DeliveryResult {
+    this.#options.log.error({ err: error, messageKey }, 'dedup store failed; answering with EXTERNAL_SERVICE_ERROR_MSG');
+    return { replyXml: this.#errorReply(message), source: 'failed', messageKey };
   }
 
   #errorReply(message: InboundMessage): string {

@@ -8,6 +8,9 @@
  *
  * Implementations: `MemoryDedupStore` (one process) and `RedisDedupStore` (shared by every instance using the
  * same Redis). Both pass `test/conversation/dedup-store.contract.ts`.
+ *
+ * `claim` and `complete` may answer synchronously (the memory store does: on the callback's hot path a promise
+ * per step measured as a noticeable share of the whole delivery); callers accept a value or a promise.
  */
 
 export type DedupClaim =
@@ -23,9 +26,9 @@ export interface DedupStore {
    * Atomically claims `key`. A claim that is neither completed nor released expires after `leaseMs`, so a
    * crashed instance does not block the message for ever.
    */
-  claim(key: string, leaseMs: number): Promise<DedupClaim>;
+  claim(key: string, leaseMs: number): DedupClaim | Promise<DedupClaim>;
   /** Records the answer for `key`, kept for `ttlMs`, and wakes every `waitForReply` on it. */
-  complete(key: string, reply: string, ttlMs: number): Promise<void>;
+  complete(key: string, reply: string, ttlMs: number): void | Promise<void>;
   /** Gives up a claim without an answer, so that the next delivery can claim it again. */
   release(key: string): Promise<void>;
   /**

@@ -69,7 +69,7 @@ export class MemoryDedupStore implements DedupStore {
     return this.#leases.size + this.#answers.size;
   }
 
-  async claim(key: string, leaseMs: number): Promise<DedupClaim> {
+  claim(key: string, leaseMs: number): DedupClaim {
     const now = Date.now();
     const answer = this.#answers.get(key);
     if (answer !== undefined) {
@@ -83,7 +83,7 @@ export class MemoryDedupStore implements DedupStore {
     return CLAIMED;
   }
 
-  async complete(key: string, reply: string, ttlMs: number): Promise<void> {
+  complete(key: string, reply: string, ttlMs: number): void {
     this.#leases.delete(key);
     const answer: Answer = { key, reply, expiresAt: Date.now() + ttlMs };
     this.#answers.set(key, answer);

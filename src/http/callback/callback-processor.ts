@@ -12,10 +12,10 @@
  */
 import type { Logger } from 'pino';
 import type { WeChatConfig } from '../../config/app-config.js';
-import type { MessageDispatcher } from '../../conversation/message-dispatcher.js';
+import type { DeliveryResult, MessageDispatcher } from '../../conversation/message-dispatcher.js';
 import { WeChatCryptoError } from '../../wechat/crypto/crypto-error.js';
 import type { MessageCrypto } from '../../wechat/crypto/message-crypto.js';
-import { sha1Signature, signaturesEqual } from '../../wechat/crypto/signature.js';
+import { signature3, signaturesEqual } from '../../wechat/crypto/signature.js';
 import { MessageFormatError, parseMessage } from '../../wechat/message/parse-message.js';
 import type { InboundMessage } from '../../wechat/message/types.js';
 import { SUCCESS_BODY } from '../../wechat/reply/build-reply.js';
@@ -75,8 +75,11 @@ export class CallbackProcessor {
     return { status: 200, contentType: TEXT_TYPE, body: echostr };
   }
 
-  /** A message delivery. Never rejects: every failure becomes a response. */
-  async receive(query: Query, body: string, client: string): Promise<CallbackResponse> {
+  /**
+   * A message delivery. Never throws or rejects: every failure becomes a response. Synchronous when the whole
+   * delivery is (see MessageDispatcher).
+   */
+  receive(query: Query, body: string, client: string): CallbackResponse | Promise<CallbackResponse> {
     let parsed: { message: InboundMessage; encrypted: boolean };
     try {
       parsed = this.#readMessage(query, body);
@@ -84,9 +87,13 @@ export class CallbackProcessor {
       return this.#reject(error, client, 'POST');
     }
     const { message, encrypted } = parsed;
-    const { dispatcher, messageCrypto } = this.#options;
-    const { replyXml } = await dispatcher.dispatch(message);
+    const delivery = this.#options.dispatcher.dispatch(message);
+    return delivery instanceof Promise ? delivery.then((settled) => this.#respond(settled, encrypted)) : this.#respond(delivery, encrypted);
+  }
+
+  #respond({ replyXml }: DeliveryResult, encrypted: boolean): CallbackResponse {
     if (replyXml === '') return { status: 200, contentType: TEXT_TYPE, body: SUCCESS_BODY };
+    const { messageCrypto } = this.#options;
     return { status: 200, contentType: XML_TYPE, body: encrypted && messageCrypto ? messageCrypto.encryptReply(replyXml) : replyXml };
   }
 
@@ -99,7 +106,7 @@ export class CallbackProcessor {
     if (!/^\d{1,12}$/.test(timestamp) || Math.abs(this.#now() - Number(timestamp) * 1000) > this.#toleranceMs) {
       throw new Rejection(403, 'timestamp outside the accepted window');
     }
-    if (!signaturesEqual(sha1Signature(this.#options.wechat.token, timestamp, nonce), signature)) {
+    if (!signaturesEqual(signature3(this.#options.wechat.token, timestamp, nonce), signature)) {
       throw new Rejection(403, 'invalid signature');
     }
     return { timestamp, nonce };

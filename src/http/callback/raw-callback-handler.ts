@@ -33,6 +33,11 @@ export function createRawCallbackHandler(options: RawCallbackOptions): (request:
     response.end(result.body);
   }
 
+  function failed(response: ServerResponse, error: unknown): void {
+    log.error({ err: error }, 'wechat callback failed unexpectedly');
+    send(response, { status: 400, contentType: TEXT_TYPE, body: 'cannot read the message' });
+  }
+
   function tooLarge(request: IncomingMessage, response: ServerResponse): void {
     log.warn({ status: 413, ip: request.socket.remoteAddress, limit: bodyLimitBytes }, 'wechat callback rejected: body over the limit');
     // Stop reading: the connection closes after the answer instead of draining an arbitrarily large body.
@@ -74,13 +79,15 @@ export function createRawCallbackHandler(options: RawCallbackOptions): (request:
     request.on('end', () => {
       if (rejected) return;
       const body = chunks.length === 1 ? chunks[0]!.toString('utf8') : Buffer.concat(chunks).toString('utf8');
-      processor.receive(query, body, client).then(
-        (result) => send(response, result),
-        (error: unknown) => {
-          log.error({ err: error }, 'wechat callback failed unexpectedly');
-          send(response, { status: 400, contentType: TEXT_TYPE, body: 'cannot read the message' });
-        },
-      );
+      let result: CallbackResponse | Promise<CallbackResponse>;
+      try {
+        result = processor.receive(query, body, client); // synchronous when the whole delivery is
+      } catch (error) {
+        failed(response, error);
+        return;
+      }
+      if (result instanceof Promise) result.then((settled) => send(response, settled), (error: unknown) => failed(response, error));
+      else send(response, result);
     });
     return true;
   };
