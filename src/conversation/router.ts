@@ -4,6 +4,8 @@
  * Handlers run in registration order. A handler whose matcher fits the message is called with `next`; it
  * returns a reply, returns `undefined` for "no reply" (WeChat then gets `success`), or calls `next()` to let
  * later handlers answer (and may change what they return). A message no handler answers gets no reply.
+ * `next(context)` hands later handlers a different context instead — e.g. a menu click turned into the text
+ * message it stands for; they are then matched against, and see, that context's message.
  *
  * ```ts
  * router
@@ -26,7 +28,8 @@ export interface HandlerContext {
 }
 
 export type HandlerResult = Reply | undefined;
-export type Next = () => Promise<HandlerResult>;
+/** Runs the later handlers with `context` (default: the current one). */
+export type Next = (context?: HandlerContext) => HandlerResult | Promise<HandlerResult>;
 export type Handler = (context: HandlerContext, next: Next) => HandlerResult | Promise<HandlerResult>;
 
 /** What a message must look like for a handler to run; every given field must match. */
@@ -103,17 +106,24 @@ export class Router {
     return this.event('CLICK', handler, key);
   }
 
-  /** Runs the chain for one message. */
-  handle(context: HandlerContext): Promise<HandlerResult> {
+  /**
+   * Runs the chain for one message. The result is a value when every handler that ran answered synchronously
+   * (the hot path allocates no promise then), else a promise; a handler's throw comes back as a rejected promise
+   * either way, so `await router.handle(…)` is always right.
+   */
+  handle(context: HandlerContext): HandlerResult | Promise<HandlerResult> {
     const routes = this.#routes;
-    const message = context.message;
-    const dispatch = async (from: number): Promise<HandlerResult> => {
+    const dispatch = (from: number, current: HandlerContext): HandlerResult | Promise<HandlerResult> => {
       for (let index = from; index < routes.length; index++) {
         const route = routes[index]!;
-        if (route.matches(message)) return route.handler(context, () => dispatch(index + 1));
+        if (route.matches(current.message)) return route.handler(current, (replacement) => dispatch(index + 1, replacement ?? current));
       }
       return undefined;
     };
-    return dispatch(0);
+    try {
+      return dispatch(0, context);
+    } catch (error) {
+      return Promise.reject(error instanceof Error ? error : new Error(String(error)));
+    }
   }
 }

@@ -72,7 +72,21 @@ describe('Router', () => {
     const failing = new Router().use(() => {
       throw new Error('boom');
     });
-    await assert.rejects(failing.handle(context(text('x'))), /boom/);
+    await assert.rejects(async () => failing.handle(context(text('x'))), /boom/);
+    const result = failing.handle(context(text('x')));
+    assert.ok(result instanceof Promise, 'a synchronous throw comes back as a rejected promise');
+    await assert.rejects(result, /boom/);
+  });
+
+  it('answers synchronously when every handler that runs does', async () => {
+    const router = new Router()
+      .use((_context, next) => next())
+      .text('sync', () => reply('now'))
+      .use(async () => reply('later'));
+    assert.deepEqual(router.handle(context(text('sync'))), reply('now'));
+    const later = router.handle(context(text('other')));
+    assert.ok(later instanceof Promise);
+    assert.deepEqual(await later, reply('later'));
   });
 });
 
