@@ -11,8 +11,11 @@ import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } 
 import type { Logger } from 'pino';
 import type { AppConfig } from './config/app-config.js';
 import type { DedupStore } from './conversation/dedup/dedup-store.js';
+import type { MenuActionTable } from './conversation/menu/menu-action-table.js';
 import { MessageDispatcher } from './conversation/message-dispatcher.js';
 import type { Router } from './conversation/router.js';
+import type { AdminServices } from './http/admin/admin-services.js';
+import { adminRoutes } from './http/routes/admin.js';
 import { healthRoutes, type ReadinessCheck } from './http/routes/health.js';
 import { CallbackProcessor } from './http/callback/callback-processor.js';
 import { createRawCallbackHandler } from './http/callback/raw-callback-handler.js';
@@ -23,6 +26,10 @@ export interface AppDependencies {
   router: Router;
   dedupStore: DedupStore;
   readinessChecks?: ReadinessCheck[];
+  /** What `/admin/api/*` (on when `ADMIN_TOKEN` is set) calls; without it those routes answer 503. */
+  admin?: AdminServices;
+  /** The router's menu click actions (the table given to `createRouter`), updated when the admin API publishes a menu. */
+  menuActions?: MenuActionTable;
   /** Clock, for tests. */
   now?: () => number;
 }
@@ -80,5 +87,9 @@ export async function buildApp(config: AppConfig, dependencies: AppDependencies)
   });
 
   await app.register(healthRoutes, { checks: dependencies.readinessChecks ?? [] });
+  if (config.adminToken) {
+    const { admin: services, menuActions, now } = dependencies;
+    await app.register(adminRoutes, { token: config.adminToken, services, menuActions, now });
+  }
   return app;
 }

@@ -3,6 +3,7 @@
  * (the only reader of `process.env`); everything else receives it (or a part of it) as an argument.
  * Environment names are in the README's configuration table and `.env.example`.
  */
+import type { MenuDefinition } from '../conversation/menu/wechat-menu.js';
 
 export type AgentType = 'default' | 'openai' | 'ollama' | 'dify' | 'custom' | 'echo';
 export type ReplyMode = 'auto' | 'passive' | 'customer_service';
@@ -103,6 +104,10 @@ export interface AppConfig {
   simulatorEnabled: boolean;
   /** `SHUTDOWN_TIMEOUT` (default 10): seconds to finish in-flight work on SIGTERM before exiting. */
   shutdownTimeoutSeconds: number;
+  /** `MENU_FILE`, resolved to an absolute path. */
+  menuFile?: string;
+  /** The menu in `MENU_FILE` and its click actions, read and validated at start-up (absent without `MENU_FILE`). */
+  menu?: MenuDefinition;
 }
 
 /** Values that must never be printed, logged or returned: every configured secret. */

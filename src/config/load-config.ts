@@ -16,6 +16,8 @@ import { mkdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseEnv } from 'node:util';
 import { z } from 'zod';
+import { loadMenuFile, MenuFileError } from '../conversation/menu/menu-file.js';
+import type { MenuDefinition } from '../conversation/menu/wechat-menu.js';
 import type { AgentType, AppConfig, LogLevel, ReplyMode } from './app-config.js';
 import { ConfigError } from './config-error.js';
 import { demoCredentialsPath, loadOrCreateDemoCredentials } from './demo-credentials.js';
@@ -32,7 +34,7 @@ export const CONFIG_VARIABLE_NAMES = [
   'EXTERNAL_SERVICE_TYPE', 'EXTERNAL_SERVICE_URL', 'EXTERNAL_SERVICE_API_KEY', 'EXTERNAL_SERVICE_MODEL',
   'EXTERNAL_SERVICE_TIMEOUT', 'EXTERNAL_SERVICE_TIMEOUT_MSG', 'EXTERNAL_SERVICE_ERROR_MSG', 'SYSTEM_PROMPT',
   'CUSTOM_SERVICE_MODULE', 'CONTEXT_MAX_TURNS', 'CONTEXT_TTL',
-  'REPLY_MODE', 'PASSIVE_WINDOW_MS', 'PICKUP_KEYWORD', 'WELCOME_MESSAGE', 'DEDUP_TTL',
+  'REPLY_MODE', 'PASSIVE_WINDOW_MS', 'PICKUP_KEYWORD', 'WELCOME_MESSAGE', 'DEDUP_TTL', 'MENU_FILE',
   'HOST', 'PORT', 'PUBLIC_BASE_URL', 'ADMIN_TOKEN', 'SIMULATOR_ENABLED', 'SHUTDOWN_TIMEOUT', 'TOKEN_FILE_PATH',
   'REDIS_URL', 'REDIS_PREFIX',
   'LOG_LEVEL', 'LOG_DIR', 'LOG_FILE_SIZE', 'LOG_BACKUP_COUNT',
@@ -173,6 +175,18 @@ export function loadConfig(env: Record<string, string | undefined>, options: Loa
   // Unlike other variables, an explicitly empty LOG_DIR means something: console only.
   const logDirValue = reader.readRaw('LOG_DIR');
   const logDir = logDirValue === undefined ? path.resolve(cwd, DEFAULTS.logDir) : logDirValue.trim() === '' ? '' : path.resolve(cwd, logDirValue.trim());
+  // The menu is read here, not when the router is built, so a bad menu is one more configuration problem.
+  const menuFileValue = text('MENU_FILE')?.trim();
+  const menuFile = menuFileValue === undefined ? undefined : path.resolve(cwd, menuFileValue);
+  let menu: MenuDefinition | undefined;
+  if (menuFile !== undefined) {
+    try {
+      menu = loadMenuFile(menuFile);
+    } catch (error) {
+      if (!(error instanceof MenuFileError)) throw error;
+      for (const problem of error.problems) reader.addProblem('MENU_FILE', `${menuFile}: ${problem}`);
+    }
+  }
 
   const partial = {
     wechat: {
@@ -236,6 +250,7 @@ export function loadConfig(env: Record<string, string | undefined>, options: Loa
     demo,
     wechat: { ...partial.wechat, token, appId: resolvedAppId, aesKey, appSecret, allowPlaintext: demo || allowPlaintext },
     redisPrefix: text('REDIS_PREFIX')?.trim() ?? `wx:${resolvedAppId}:`,
+    ...(menuFile === undefined || menu === undefined ? {} : { menuFile, menu }),
   };
 }
 
