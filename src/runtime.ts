@@ -1,7 +1,10 @@
 /**
- * Builds the long-lived parts the app runs on from the configuration — Redis, the dedup store, the router,
- * readiness checks — and closes them again. Without `REDIS_URL` everything is in memory (one instance).
+ * Builds the long-lived parts the app runs on from the configuration — Redis, the dedup store, the router, the
+ * WeChat API with its access token, readiness checks — and closes them again. Without `REDIS_URL` everything is
+ * in memory (one instance) and the access token is cached in `TOKEN_FILE_PATH`. In demo mode a fake WeChat API
+ * runs in-process, so API features work without an account.
  */
+import { randomBytes } from 'node:crypto';
 import { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import type { AppDependencies } from './app.js';
@@ -10,11 +13,20 @@ import type { DedupStore } from './conversation/dedup/dedup-store.js';
 import { MemoryDedupStore } from './conversation/dedup/memory-dedup-store.js';
 import { RedisDedupStore } from './conversation/dedup/redis-dedup-store.js';
 import { createRouter } from './conversation/create-router.js';
+import { MenuActionTable } from './conversation/menu/menu-action-table.js';
+import { wechatAdminServices } from './http/admin/wechat-admin-services.js';
 import type { ReadinessCheck } from './http/routes/health.js';
+import { startFakeWeChatApi, type FakeWeChatApi } from './wechat/fake-api/start-fake-wechat-api.js';
+import { createWeChatServices, type WeChatServices } from './wechat/wechat-services.js';
+import { accessTokenCheck } from './http/routes/access-token-check.js';
 
 export interface Runtime {
   dependencies: AppDependencies;
   redis?: Redis;
+  /** The WeChat API and access token; absent without `WECHAT_APPSECRET` (outside demo mode). */
+  wechat?: WeChatServices;
+  /** Demo mode's in-process fake WeChat API. */
+  fakeApi?: FakeWeChatApi;
   close(): Promise<void>;
 }
 
@@ -45,11 +57,36 @@ export async function createRuntime(config: AppConfig, log: Logger, overrides: R
   if (!config.redisUrl) {
     checks.push({ name: 'redis', check: async () => ({ status: 'not-configured', detail: 'REDIS_URL not set: state is kept in memory (single instance)' }) });
   }
+
+  let fakeApi: FakeWeChatApi | undefined;
+  let wechat: WeChatServices | undefined;
+  if (config.demo) {
+    const appSecret = randomBytes(16).toString('hex');
+    fakeApi = await startFakeWeChatApi({ appId: config.wechat.appId, appSecret });
+    wechat = createWeChatServices(config, log, { memoryOnly: true, apiBase: fakeApi.url, appSecret });
+  } else {
+    wechat = createWeChatServices(config, log, redis ? { redis } : {});
+  }
+  checks.push(accessTokenCheck(wechat?.tokens));
+
+  const menuActions = new MenuActionTable(config.menu?.actions);
+  const dependencies: AppDependencies = {
+    log,
+    router: overrides.router ?? createRouter(config, { menuActions }),
+    dedupStore,
+    readinessChecks: checks,
+    menuActions,
+    ...(wechat ? { admin: wechatAdminServices(wechat) } : {}),
+  };
   return {
-    dependencies: { log, router: overrides.router ?? createRouter(config), dedupStore, readinessChecks: checks },
+    dependencies,
     ...(redis ? { redis } : {}),
+    ...(wechat ? { wechat } : {}),
+    ...(fakeApi ? { fakeApi } : {}),
     async close() {
       if (ownsDedupStore) await dedupStore.close();
+      await wechat?.close();
+      await fakeApi?.close();
       if (redis) await redis.quit().catch(() => redis?.disconnect());
     },
   };

@@ -6,7 +6,11 @@
  */
 import type { FastifyInstance } from 'fastify';
 
-export type CheckStatus = 'ok' | 'error' | 'not-configured';
+/**
+ * `error`: the instance cannot serve (503). `degraded`: it serves, but part of it fails and an operator should
+ * look (200, overall status `degraded`). `not-configured`: the dependency is off by configuration.
+ */
+export type CheckStatus = 'ok' | 'degraded' | 'error' | 'not-configured';
 
 export interface CheckOutcome {
   status: CheckStatus;
@@ -46,6 +50,7 @@ export async function healthRoutes(app: FastifyInstance, options: HealthRouteOpt
     const outcomes = await Promise.all(options.checks.map((check) => runCheck(check, timeoutMs)));
     const checks = Object.fromEntries(options.checks.map((check, index) => [check.name, outcomes[index]]));
     const ready = outcomes.every((outcome) => outcome.status !== 'error');
-    return reply.code(ready ? 200 : 503).send({ status: ready ? 'ok' : 'unavailable', checks });
+    const degraded = outcomes.some((outcome) => outcome.status === 'degraded');
+    return reply.code(ready ? 200 : 503).send({ status: ready ? (degraded ? 'degraded' : 'ok') : 'unavailable', checks });
   });
 }

@@ -44,6 +44,12 @@ export interface CallOptions {
   withAccessToken?: boolean;
   /** Overrides the client's `timeoutMs` for this call (large uploads). */
   timeoutMs?: number;
+  /**
+   * Default true. False for calls that must not be repeated blindly — sending a message: WeChat's -1 does not
+   * say whether the message went out, and a user must never see one twice — so a busy answer is thrown at once
+   * for the caller (the delivery policy) to decide.
+   */
+  retryWhenBusy?: boolean;
 }
 
 export interface UploadFile {
@@ -175,7 +181,7 @@ export class WeChatApiClient {
           continue;
         }
         const pause = this.busyRetryDelaysMs[busyRetries];
-        if (error.isRetryable && pause !== undefined) {
+        if (error.isRetryable && pause !== undefined && outgoing.options.retryWhenBusy !== false) {
           busyRetries++;
           this.log?.warn({ method, path, errcode: error.errcode, retryInMs: pause }, 'WeChat API is busy; retrying');
           await sleep(pause);

@@ -49,7 +49,7 @@ export class CustomServiceApi {
       touser: openId,
       ...toWire(message),
       ...(options.kfAccount ? { customservice: { kf_account: options.kfAccount } } : {}),
-    });
+    }, { retryWhenBusy: false }); // a repeat could show the user the message twice
   }
 
   sendText(openId: string, content: string, options?: SendOptions): Promise<void> {

@@ -53,7 +53,7 @@ export class TemplateApi {
       miniprogram: message.miniProgram ? { appid: message.miniProgram.appId, pagepath: message.miniProgram.pagePath } : undefined,
       client_msg_id: message.clientMessageId,
       data,
-    });
+    }, { retryWhenBusy: message.clientMessageId !== undefined }); // WeChat drops a repeat only with client_msg_id
     // parseJson gives an unsafe integer as a string; a safe one is a number and converts exactly.
     return String(answer.msgid);
   }

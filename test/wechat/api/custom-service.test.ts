@@ -125,4 +125,15 @@ describe('CustomServiceApi', () => {
     assert.equal(await errcodeOf(api.customService.sendText('o_errors', '字'.repeat(683))), 45002);
     await api.customService.sendText('o_errors', '字'.repeat(682));
   });
+
+  it('a busy answer (-1) to a send is thrown at once, never repeated (the user must not see it twice); typing is retried', async () => {
+    const { api, fake } = fixture;
+    fake.noteUserMessage('o_busy');
+    const before = fake.callsTo('/cgi-bin/message/custom/send').length;
+    fake.failNext('/cgi-bin/message/custom/send', -1);
+    assert.equal(await errcodeOf(api.customService.sendText('o_busy', 'once')), -1);
+    assert.equal(fake.callsTo('/cgi-bin/message/custom/send').length, before + 1);
+    fake.failNext('/cgi-bin/message/custom/typing', -1);
+    await api.customService.typing('o_busy', 'Typing');
+  });
 });

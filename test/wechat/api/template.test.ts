@@ -62,4 +62,19 @@ describe('TemplateApi', () => {
     const gone = await rejection(api.template.send({ openId: 'o_gone', templateId: template.templateId, data: {} }));
     assert.ok(gone instanceof WeChatApiError && gone.errcode === 43004);
   });
+
+  it('busy (-1): retried only with a client_msg_id, which makes a repeat harmless', async () => {
+    const { api, fake } = fixture;
+    const template = fake.addTemplate();
+    const calls = (): number => fake.callsTo('/cgi-bin/message/template/send').length;
+    let before = calls();
+    fake.failNext('/cgi-bin/message/template/send', -1);
+    const busy = await rejection(api.template.send({ openId: 'o_buyer', templateId: template.templateId, data: {} }));
+    assert.ok(busy instanceof WeChatApiError && busy.errcode === -1);
+    assert.equal(calls(), before + 1);
+    before = calls();
+    fake.failNext('/cgi-bin/message/template/send', -1);
+    await api.template.send({ openId: 'o_buyer', templateId: template.templateId, data: {}, clientMessageId: 'order-1-shipped' });
+    assert.equal(calls(), before + 2);
+  });
 });

@@ -1,0 +1,51 @@
+/**
+ * The outbound half assembled from the configuration: the token store (Redis when shared, else the token file),
+ * the access-token manager, the API client and every API group. The server's runtime and the CLI build it the
+ * same way, so both share the same cached token (and the same lock) as every other instance.
+ */
+import type { Redis } from 'ioredis';
+import type { Logger } from 'pino';
+import type { AppConfig } from '../config/app-config.js';
+import { AccessTokenManager } from './access-token/access-token-manager.js';
+import { FileTokenStore } from './access-token/file-token-store.js';
+import { MemoryTokenStore } from './access-token/memory-token-store.js';
+import { RedisTokenStore } from './access-token/redis-token-store.js';
+import type { TokenStore } from './access-token/token-store.js';
+import { WeChatApiClient } from './api/api-client.js';
+import { createWeChatApi, type WeChatApi } from './api/wechat-api.js';
+
+export interface WeChatServices {
+  tokens: AccessTokenManager;
+  client: WeChatApiClient;
+  api: WeChatApi;
+  store: TokenStore;
+  /** Closes what these services own (the token store; never the Redis connection, which belongs to the caller). */
+  close(): Promise<void>;
+}
+
+export interface WeChatServicesOptions {
+  /** Shared state: tokens live in Redis under `REDIS_PREFIX`. */
+  redis?: Redis;
+  /** Keep tokens in memory only (demo mode: the in-process fake API issues new tokens on every start). */
+  memoryOnly?: boolean;
+  /** Overrides `WECHAT_API_BASE` and `WECHAT_APPSECRET` (demo mode points them at its in-process fake API). */
+  apiBase?: string;
+  appSecret?: string;
+}
+
+/** Undefined when `WECHAT_APPSECRET` is not configured: no access token, so no API calls. */
+export function createWeChatServices(config: AppConfig, log: Logger, options: WeChatServicesOptions = {}): WeChatServices | undefined {
+  const appSecret = options.appSecret ?? config.wechat.appSecret;
+  if (!appSecret) return undefined;
+  const { appId } = config.wechat;
+  const apiBase = options.apiBase ?? config.wechat.apiBase;
+  const store: TokenStore = options.memoryOnly
+    ? new MemoryTokenStore()
+    : options.redis
+      ? new RedisTokenStore({ redis: options.redis, keyPrefix: config.redisPrefix })
+      : new FileTokenStore({ path: config.tokenFilePath, appId, log });
+  const tokens = new AccessTokenManager({ appId, appSecret, apiBase, store, log });
+  const client = new WeChatApiClient({ baseUrl: apiBase, tokens, log });
+  const api = createWeChatApi(client, { appId, appSecret });
+  return { tokens, client, api, store, close: () => store.close() };
+}
