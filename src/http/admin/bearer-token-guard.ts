@@ -25,7 +25,7 @@ export function bearerTokenGuard(token: string): (request: FastifyRequest, reply
     const presented = bearerTokenOf(request.headers.authorization);
     if (presented !== undefined && timingSafeEqual(sha256(presented), expected)) return undefined;
     request.log.warn(
-      { url: request.url.split('?', 1)[0], ip: request.ip, reason: presented === undefined ? 'missing bearer token' : 'wrong bearer token' },
+      { url: request.url.split('?', 1)[0], ip: request.ip, reason: presented === undefined ? 'no Authorization header with the admin token' : 'wrong admin token' },
       'admin request refused',
     );
     return reply.code(401).header('www-authenticate', 'Bearer realm="wx-backend"').send({ error: 'unauthorized' });

@@ -56,6 +56,9 @@ export class CredentialWaitTimeoutError extends Error {
   }
 }
 
+/** Least time between two normal re-fetches of a rejected, freshly fetched credential while forcing is throttled. */
+const RECHECK_INTERVAL_MS = 5_000;
+
 /** A forced refresh was asked for sooner than `forceRefreshIntervalMs` after the previous one. */
 export class ForceRefreshThrottledError extends Error {
   override readonly name = 'ForceRefreshThrottledError';
@@ -224,7 +227,14 @@ export class CredentialManager {
         this.#log.warn({ key: this.key }, 'WeChat rejected a freshly fetched credential; forcing a refresh');
         return { fetch: 'force' };
       }
-      this.#log.warn({ key: this.key, forceRefreshIntervalMs: this.#forceRefreshIntervalMs }, 'WeChat rejected a freshly fetched credential, but it was force-refreshed moments ago; keeping the current one');
+      // A forced refresh happened moments ago, so this one may be rejected because the account's credentials were
+      // reset since (AppSecret changed, tokens revoked): a normal fetch then returns a new value. At most once per
+      // RECHECK_INTERVAL_MS, so a credential WeChat keeps rejecting cannot turn every call into a fetch.
+      if (await this.#store.acquireLock(`recheck:${this.key}`, RECHECK_INTERVAL_MS)) {
+        this.#log.warn({ key: this.key }, 'WeChat rejected a freshly fetched credential right after a forced refresh; fetching again in normal mode');
+        return { fetch: 'normal' };
+      }
+      this.#log.warn({ key: this.key, forceRefreshIntervalMs: this.#forceRefreshIntervalMs }, 'WeChat rejected a freshly fetched credential, but it was refreshed moments ago; keeping the current one');
       return { use: current };
     }, isReplacement);
   }

@@ -108,12 +108,16 @@ void describe('AccessTokenManager', () => {
     assert.notEqual(forced, first);
     assert.deepEqual(server.requests.map((request) => request.force_refresh), [false, false, true]);
     clock.value += 5_000;
+    // No second forced refresh within 30 s: one normal re-fetch (which answers the same token), then nothing.
     assert.equal(await manager.refreshAfterInvalid(forced), forced, 'throttled: the current token is returned');
-    assert.equal(server.requestCount, 3);
+    assert.deepEqual(server.requests.map((request) => request.force_refresh), [false, false, true, false]);
+    clock.value += 1_000;
+    assert.equal(await manager.refreshAfterInvalid(forced), forced);
+    assert.equal(server.requestCount, 4);
     clock.value += 26_000;
     const forcedAgain = await manager.refreshAfterInvalid(forced);
     assert.notEqual(forcedAgain, forced);
-    assert.deepEqual(server.requests.map((request) => request.force_refresh), [false, false, true, true]);
+    assert.deepEqual(server.requests.map((request) => request.force_refresh), [false, false, true, false, true]);
   });
 
   void it('40164: an operator error naming the IP, logged once, in status(), and no request during the cool-down', async () => {

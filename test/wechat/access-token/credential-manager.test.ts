@@ -132,13 +132,32 @@ void describe('CredentialManager', () => {
     // Rejected again right after: only a forced refresh helps.
     assert.equal(await manager.refreshAfterInvalid('credential-1'), 'credential-2');
     assert.deepEqual(fetcher.calls, [false, false, true]);
-    // The new one is rejected too, 10 s later: no second forced refresh within 30 s.
+    // The new one is rejected too, 10 s later: no second forced refresh within 30 s, only a normal re-fetch
+    // (which here answers the same credential again), and that at most once per 5 s.
     clock.advance(10_000);
     assert.equal(await manager.refreshAfterInvalid('credential-2'), 'credential-2');
-    assert.equal(fetcher.calls.length, 3);
+    assert.deepEqual(fetcher.calls, [false, false, true, false]);
+    clock.advance(1_000);
+    assert.equal(await manager.refreshAfterInvalid('credential-2'), 'credential-2');
+    assert.equal(fetcher.calls.length, 4);
     clock.advance(21_000);
     assert.equal(await manager.refreshAfterInvalid('credential-2'), 'credential-3');
-    assert.deepEqual(fetcher.calls, [false, false, true, true]);
+    assert.deepEqual(fetcher.calls, [false, false, true, false, true]);
+  });
+
+  void it('credentials revoked right after a forced refresh: a normal re-fetch picks up the new one at once', async () => {
+    const { manager, fetcher, clock } = setUp();
+    fetcher.sticky = true;
+    await manager.get();
+    clock.advance(120_000);
+    await manager.refreshAfterInvalid('credential-1'); // normal: same value, stored as fresh
+    assert.equal(await manager.refreshAfterInvalid('credential-1'), 'credential-2'); // forced
+    // The AppSecret is reset: every token so far is dead and a normal fetch hands out a new one.
+    fetcher.sticky = false;
+    clock.advance(2_000);
+    assert.equal(await manager.refreshAfterInvalid('credential-2'), 'credential-3');
+    assert.deepEqual(fetcher.calls, [false, false, true, false]);
+    assert.equal(await manager.get(), 'credential-3');
   });
 
   void it('waits while another instance holds the lock and takes what it stores', async () => {
