@@ -1,34 +1,82 @@
 /**
- * `wx-backend COMMAND …`: the command-line entry. Each command lives in its own module and returns an exit code.
+ * `wx-backend COMMAND …`: the command-line entry. Each command lives in its own module and returns an exit code:
+ * 0 success, 1 a failure outside (WeChat, the network, Redis), 2 a usage or configuration problem.
  */
+import { ConfigError } from '../config/config-error.js';
+import { formatConfigProblems } from '../config/load-config.js';
+import type { CliIo } from './cli-io.js';
+import { processIo } from './cli-io.js';
+import { UsageError } from './command-line.js';
+import { menuCommand } from './menu.js';
+import { selfcheckCommand } from './selfcheck.js';
+import { sendCommand } from './send.js';
 import { simulateCommand } from './simulate.js';
+import { tagsCommand } from './tags.js';
+import { tokenCommand } from './token.js';
+import { usersCommand } from './users.js';
 
-const help = `Usage: wx-backend COMMAND [options]
+export const help = `Usage: wx-backend COMMAND [options]
 
 Commands:
-  serve              start the service (same as npm start)
-  simulate TEXT      send TEXT to a running server as WeChat would and print the reply
+  serve                   start the service (same as npm start)
+  simulate TEXT           send TEXT to a running server as WeChat would and print the reply
+  selfcheck               check configuration, credentials, AES key, Redis, access token and WeChat API
+  menu push|show|delete   the account's custom menu (push a MENU_FILE-style JSON/YAML file)
+  users list|get          followers: openids, profiles
+  tags list|create|delete|tag|untag|of
+                          user tags
+  send OPENID TEXT        send a customer-service text message
+  token show|refresh      the cached access token (never printed in full)
 
-Run "wx-backend COMMAND --help" for a command's options.`;
+The WeChat commands read the configuration as the server does (environment and .env) and share its cached
+access token. Run "wx-backend COMMAND --help" for a command's options.`;
 
-export async function runCli(args: string[]): Promise<number> {
+type Command = (args: string[], io: CliIo) => Promise<number>;
+
+const COMMANDS: Record<string, Command> = {
+  simulate: simulateCommand,
+  selfcheck: selfcheckCommand,
+  menu: menuCommand,
+  users: usersCommand,
+  tags: tagsCommand,
+  send: sendCommand,
+  token: tokenCommand,
+};
+
+export async function runCli(args: string[], io: CliIo = processIo()): Promise<number> {
   const [command, ...rest] = args;
   switch (command) {
-    case 'simulate':
-      return simulateCommand(rest);
     case 'serve': {
       // server.ts starts itself only when it is the entry point; imported here, it is started explicitly.
       await import('../server.js').then((server) => server.main());
       return 0;
     }
     case undefined:
+      io.printError(help);
+      return 2;
     case '-h':
     case '--help':
     case 'help':
-      console.log(help);
-      return command === undefined ? 2 : 0;
-    default:
-      console.error(`wx-backend: unknown command "${command}"\n\n${help}`);
+      io.print(help);
+      return 0;
+  }
+  const run = Object.hasOwn(COMMANDS, command) ? COMMANDS[command] : undefined;
+  if (run === undefined) {
+    io.printError(`wx-backend: unknown command "${command}"\n\n${help}`);
+    return 2;
+  }
+  try {
+    return await run(rest, io);
+  } catch (error) {
+    if (error instanceof UsageError) {
+      io.printError(`wx-backend ${command}: ${error.message}\n\n${error.help}`);
       return 2;
+    }
+    // Commands that do not catch it themselves (simulate): reported as the server reports it.
+    if (error instanceof ConfigError) {
+      io.printError(formatConfigProblems(error));
+      return 2;
+    }
+    throw error;
   }
 }

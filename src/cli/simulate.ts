@@ -2,9 +2,10 @@
  * `wx-backend simulate TEXT`: sends one message to a running wx-backend exactly as WeChat would (signed; with
  * `--encrypted` in safe mode, `--compat` in compatible mode) and prints the reply it got, decrypted.
  */
-import { parseArgs } from 'node:util';
-import { loadConfig } from '../config/load-config.js';
 import { eventXml, textMessageXml, WeChatEmulator, type DeliveryMode } from '../simulator/wechat-emulator.js';
+import type { CliIo } from './cli-io.js';
+import { parseCommandArgs } from './command-line.js';
+import { loadCliConfig } from './wechat-context.js';
 
 export const simulateHelp = `Usage: wx-backend simulate TEXT [options]
 
@@ -22,36 +23,31 @@ Options:
   --timeout MS       how long to wait for the answer (default 5000, like WeChat)
   -h, --help         this help`;
 
-export async function simulateCommand(args: string[]): Promise<number> {
-  const { values, positionals } = parseArgs({
-    args,
-    allowPositionals: true,
-    options: {
-      url: { type: 'string' },
-      encrypted: { type: 'boolean', default: false },
-      compat: { type: 'boolean', default: false },
-      from: { type: 'string', default: 'o_simulator_user' },
-      to: { type: 'string', default: 'gh_simulator' },
-      event: { type: 'string' },
-      'event-key': { type: 'string' },
-      timeout: { type: 'string', default: '5000' },
-      help: { type: 'boolean', short: 'h', default: false },
-    },
-  });
+export async function simulateCommand(args: string[], io: CliIo): Promise<number> {
+  const { values, positionals } = parseCommandArgs(args, {
+    url: { type: 'string' },
+    encrypted: { type: 'boolean', default: false },
+    compat: { type: 'boolean', default: false },
+    from: { type: 'string', default: 'o_simulator_user' },
+    to: { type: 'string', default: 'gh_simulator' },
+    event: { type: 'string' },
+    'event-key': { type: 'string' },
+    timeout: { type: 'string', default: '5000' },
+  }, simulateHelp);
   if (values.help) {
-    console.log(simulateHelp);
+    io.print(simulateHelp);
     return 0;
   }
   const text = positionals.join(' ');
   if (!text && !values.event) {
-    console.error('simulate: give the TEXT to send (or --event NAME); see --help');
+    io.printError('simulate: give the TEXT to send (or --event NAME); see --help');
     return 2;
   }
-  const config = loadConfig(process.env);
+  const config = loadCliConfig(io);
   const url = values.url ?? `http://127.0.0.1:${config.port}${config.wechat.path}`;
   const mode: DeliveryMode = values.encrypted ? 'safe' : values.compat ? 'compat' : 'plain';
   if (mode !== 'plain' && !config.wechat.aesKey) {
-    console.error('simulate: --encrypted/--compat need WECHAT_AES_KEY');
+    io.printError('simulate: --encrypted/--compat need WECHAT_AES_KEY');
     return 2;
   }
   const emulator = new WeChatEmulator(
@@ -67,22 +63,22 @@ export async function simulateCommand(args: string[]): Promise<number> {
     answer = await emulator.deliver(emulator.sign(messageXml, mode), { timeoutMs: Number(values.timeout) || 5000 });
   } catch (error) {
     const reason = error instanceof Error && error.name === 'TimeoutError' ? 'no answer in time' : error instanceof Error ? (error.cause instanceof Error ? error.cause.message : error.message) : String(error);
-    console.error(`simulate: cannot reach ${url}: ${reason}. Is the server running (npm start)?`);
+    io.printError(`simulate: cannot reach ${url}: ${reason}. Is the server running (npm start)?`);
     return 1;
   }
   if (answer.status !== 200) {
-    console.error(`simulate: HTTP ${answer.status}: ${answer.body}`);
+    io.printError(`simulate: HTTP ${answer.status}: ${answer.body}`);
     return 1;
   }
   if (!answer.reply) {
-    console.log(`(no reply: the server answered ${answer.body === '' ? 'with an empty body' : JSON.stringify(answer.body)})`);
+    io.print(`(no reply: the server answered ${answer.body === '' ? 'with an empty body' : JSON.stringify(answer.body)})`);
     return 0;
   }
   if (answer.signatureValid === false) {
-    console.error('simulate: the reply MsgSignature does not verify');
+    io.printError('simulate: the reply MsgSignature does not verify');
     return 1;
   }
   const { MsgType: type, Content: content } = answer.reply;
-  console.log(type === 'text' && typeof content === 'string' ? content : JSON.stringify(answer.reply, null, 2));
+  io.print(type === 'text' && typeof content === 'string' ? content : JSON.stringify(answer.reply, null, 2));
   return 0;
 }

@@ -10,7 +10,7 @@ export const INVALID_TOKEN_CODES: ReadonlySet<number> = new Set([40001, 40014, 4
 export const OPERATOR_ERROR_CODES: ReadonlySet<number> = new Set([40164, 40125, 40013, 89503, 41002, 41004]);
 
 const HINTS: Record<number, string> = {
-  [-1]: 'WeChat is busy; the call is retried with backoff',
+  [-1]: 'WeChat is busy; try again shortly (reads are retried automatically, message sends never are)',
   40001: 'the access token is invalid or was replaced by another fetch of it',
   40013: 'WECHAT_APPID is not a valid appid',
   40014: 'the access token is malformed',
