@@ -7,11 +7,14 @@ import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import type { AppConfig } from '../config/app-config.js';
 import { AccessTokenManager } from './access-token/access-token-manager.js';
+import { jsapiTicketKey } from './access-token/credential-keys.js';
+import { CredentialManager } from './access-token/credential-manager.js';
 import { FileTokenStore } from './access-token/file-token-store.js';
 import { MemoryTokenStore } from './access-token/memory-token-store.js';
 import { RedisTokenStore } from './access-token/redis-token-store.js';
 import type { TokenStore } from './access-token/token-store.js';
 import { WeChatApiClient } from './api/api-client.js';
+import type { JsapiConfig } from './api/jssdk.js';
 import { createWeChatApi, type WeChatApi } from './api/wechat-api.js';
 
 export interface WeChatServices {
@@ -19,6 +22,10 @@ export interface WeChatServices {
   client: WeChatApiClient;
   api: WeChatApi;
   store: TokenStore;
+  /** The JS-SDK jsapi_ticket, cached and shared through the same store and lock as the access token. */
+  jsapiTicket: CredentialManager;
+  /** `wx.config` parameters for a page URL, signed with the shared ticket. */
+  jsapiConfig(url: string): Promise<JsapiConfig>;
   /** Closes what these services own (the token store; never the Redis connection, which belongs to the caller). */
   close(): Promise<void>;
 }
@@ -47,5 +54,23 @@ export function createWeChatServices(config: AppConfig, log: Logger, options: We
   const tokens = new AccessTokenManager({ appId, appSecret, apiBase, store, log });
   const client = new WeChatApiClient({ baseUrl: apiBase, tokens, log });
   const api = createWeChatApi(client, { appId, appSecret });
-  return { tokens, client, api, store, close: () => store.close() };
+  // getticket has a daily quota like the token: one ticket for every instance, refreshed ahead of expiry.
+  const jsapiTicket = new CredentialManager({
+    store,
+    key: jsapiTicketKey(appId),
+    log,
+    fetchCredential: async () => {
+      const { ticket, expiresInSeconds } = await api.jssdk.fetchTicket('jsapi');
+      return { value: ticket, expiresInSeconds };
+    },
+  });
+  return {
+    tokens,
+    client,
+    api,
+    store,
+    jsapiTicket,
+    jsapiConfig: async (url) => api.jssdk.signJsapiConfig(await jsapiTicket.get(), url),
+    close: () => store.close(),
+  };
 }
