@@ -22,7 +22,7 @@ void describe('MemoryDedupStore', () => {
       }
       assert.equal(store.size, 10);
       for (let index = 0; index < 5; index += 1) {
-        assert.deepEqual(await store.claim(`pending|${index}`, 10_000), { state: 'pending' });
+        assert.equal((await store.claim(`pending|${index}`, 10_000)).state, 'pending');
       }
       for (let index = 15; index < 20; index += 1) {
         assert.deepEqual(await store.claim(`done|${index}`, 10_000), { state: 'done', reply: `reply ${index}` });
@@ -60,7 +60,7 @@ void describe('MemoryDedupStore', () => {
     try {
       for (let index = 0; index < 6; index += 1) assert.deepEqual(await store.claim(`pending|${index}`, 10_000), { state: 'claimed' });
       assert.equal(store.size, 6);
-      for (let index = 0; index < 6; index += 1) assert.deepEqual(await store.claim(`pending|${index}`, 10_000), { state: 'pending' });
+      for (let index = 0; index < 6; index += 1) assert.equal((await store.claim(`pending|${index}`, 10_000)).state, 'pending');
     } finally {
       await store.close();
     }

@@ -29,6 +29,7 @@ function failingStore(how: 'throw' | 'reject'): DedupStore {
   return {
     claim: how === 'throw' ? (fail as () => DedupClaim) : (rejecting as () => Promise<DedupClaim>),
     complete: how === 'throw' ? fail : rejecting,
+    completeIfPending: rejecting,
     release: async () => {},
     waitForReply: async () => undefined,
     close: async () => {},

@@ -189,6 +189,7 @@ describe('a failing dedup store (e.g. Redis down)', () => {
   const failing = {
     claim: () => Promise.reject(new Error('connection refused')),
     complete: () => Promise.reject(new Error('connection refused')),
+    completeIfPending: () => Promise.reject(new Error('connection refused')),
     release: () => Promise.resolve(),
     waitForReply: () => Promise.resolve(undefined),
     close: () => Promise.resolve(),

@@ -16,8 +16,11 @@
 export type DedupClaim =
   /** The caller owns the key: it must call `complete` (or `release` to give it up). */
   | { state: 'claimed' }
-  /** Another delivery is being handled now (in this or another instance). */
-  | { state: 'pending' }
+  /**
+   * Another delivery is being handled now (in this or another instance). `delivery` counts the deliveries of this
+   * message while it is pending, the first one included: WeChat's retries are 2 and 3, and 3 is the last.
+   */
+  | { state: 'pending'; delivery: number }
   /** Already answered: the stored reply ('' for an empty or `success` answer). */
   | { state: 'done'; reply: string };
 
@@ -29,6 +32,13 @@ export interface DedupStore {
   claim(key: string, leaseMs: number): DedupClaim | Promise<DedupClaim>;
   /** Records the answer for `key`, kept for `ttlMs`, and wakes every `waitForReply` on it. */
   complete(key: string, reply: string, ttlMs: number): void | Promise<void>;
+  /**
+   * Records `reply` only while the key is still pending (claimed by anyone, not answered): whichever of two
+   * contenders comes first wins — the answer finishing, or the last delivery giving up and answering with a
+   * placeholder. `set` when this call recorded it; `done` with the reply that won; `absent` when the key holds
+   * nothing (released, or its lease ran out).
+   */
+  completeIfPending(key: string, reply: string, ttlMs: number): Promise<{ outcome: 'set' } | { outcome: 'done'; reply: string } | { outcome: 'absent' }>;
   /** Gives up a claim without an answer, so that the next delivery can claim it again. */
   release(key: string): Promise<void>;
   /**

@@ -10,7 +10,6 @@ const SWEEP_INTERVAL_MS = 1_000;
 const MAX_TIMER_DELAY_MS = 2 ** 31 - 1;
 
 const CLAIMED: DedupClaim = Object.freeze({ state: 'claimed' });
-const PENDING: DedupClaim = Object.freeze({ state: 'pending' });
 
 interface Answer {
   key: string;
@@ -67,6 +66,8 @@ export class MemoryDedupStore implements DedupStore {
   #answerQueue: (Answer | undefined)[] = [];
   #answerQueueHead = 0;
   readonly #waiters = new Map<string, Set<Waiter>>();
+  /** Deliveries seen while a key is pending (only retries reach it, so it stays small); dropped with the lease. */
+  readonly #deliveries = new Map<string, number>();
   readonly #sweepTimer: NodeJS.Timeout;
   /** Times are kept as milliseconds since the store started: small integers, not a heap number per entry. */
   readonly #epoch = Date.now();
@@ -92,14 +93,30 @@ export class MemoryDedupStore implements DedupStore {
       this.#answers.delete(key);
     }
     const leaseEndsAt = this.#leases.get(key);
-    if (leaseEndsAt !== undefined && leaseEndsAt > now) return PENDING;
+    if (leaseEndsAt !== undefined && leaseEndsAt > now) {
+      const delivery = (this.#deliveries.get(key) ?? 1) + 1;
+      this.#deliveries.set(key, delivery);
+      return { state: 'pending', delivery };
+    }
+    this.#deliveries.delete(key);
     this.#leases.set(key, now + leaseMs);
     if (this.size > this.#maxEntries) this.#evict();
     return CLAIMED;
   }
 
+  async completeIfPending(key: string, reply: string, ttlMs: number): Promise<{ outcome: 'set' } | { outcome: 'done'; reply: string } | { outcome: 'absent' }> {
+    const now = this.#now();
+    const answer = this.#answers.get(key);
+    if (answer !== undefined && answer.expiresAt > now) return { outcome: 'done', reply: answer.reply };
+    const leaseEndsAt = this.#leases.get(key);
+    if (leaseEndsAt === undefined || leaseEndsAt <= now) return { outcome: 'absent' };
+    this.complete(key, reply, ttlMs);
+    return { outcome: 'set' };
+  }
+
   complete(key: string, reply: string, ttlMs: number): void {
     this.#leases.delete(key);
+    if (this.#deliveries.size > 0) this.#deliveries.delete(key);
     const answer: Answer = { key: detached(key), reply: detached(reply), expiresAt: this.#now() + ttlMs };
     this.#answers.set(answer.key, answer);
     this.#answerQueue.push(answer);
@@ -109,6 +126,7 @@ export class MemoryDedupStore implements DedupStore {
 
   async release(key: string): Promise<void> {
     // An answer is never released: only a pending claim can be given up.
+    this.#deliveries.delete(key);
     if (this.#leases.delete(key)) this.#settle(key, undefined);
   }
 
@@ -142,6 +160,7 @@ export class MemoryDedupStore implements DedupStore {
     clearInterval(this.#sweepTimer);
     for (const key of [...this.#waiters.keys()]) this.#settle(key, undefined);
     this.#leases.clear();
+    this.#deliveries.clear();
     this.#answers.clear();
     this.#answerQueue = [];
     this.#answerQueueHead = 0;
@@ -184,6 +203,9 @@ export class MemoryDedupStore implements DedupStore {
     // Once a second, so walking past the holes that deleted claims leave in the map is affordable.
     for (const [key, leaseEndsAt] of this.#leases) {
       if (leaseEndsAt <= now) this.#leases.delete(key);
+    }
+    for (const key of this.#deliveries.keys()) {
+      if (!this.#leases.has(key)) this.#deliveries.delete(key);
     }
   }
 

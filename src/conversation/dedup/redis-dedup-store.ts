@@ -20,15 +20,27 @@ const TOKEN_PRUNE_THRESHOLD = 1_024;
 
 /** Deletes the key only while it still holds the caller's claim, then wakes waiters on every instance. */
 const RELEASE_SCRIPT = `if redis.call('GET', KEYS[1]) == ARGV[1] then
-  redis.call('DEL', KEYS[1])
+  redis.call('DEL', KEYS[1], KEYS[2])
   redis.call('PUBLISH', ARGV[2], ARGV[3])
   return 1
 end
 return 0`;
 const RELEASE_SCRIPT_SHA = createHash('sha1').update(RELEASE_SCRIPT).digest('hex');
 
+/**
+ * Records a reply only while the key is pending, and wakes waiters: returns {1} when set, {2, value} when already
+ * answered, {0} when absent.
+ */
+const COMPLETE_IF_PENDING_SCRIPT = `local value = redis.call('GET', KEYS[1])
+if not value then return {0} end
+if string.sub(value, 1, 2) ~= 'p:' then return {2, value} end
+redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
+redis.call('DEL', KEYS[2])
+redis.call('PUBLISH', ARGV[3], ARGV[4])
+return {1}`;
+const COMPLETE_IF_PENDING_SCRIPT_SHA = createHash('sha1').update(COMPLETE_IF_PENDING_SCRIPT).digest('hex');
+
 const CLAIMED: DedupClaim = Object.freeze({ state: 'claimed' });
-const PENDING: DedupClaim = Object.freeze({ state: 'pending' });
 
 export interface RedisDedupStoreOptions {
   /** Command connection, owned by the caller: `close()` leaves it open. */
@@ -98,9 +110,32 @@ export class RedisDedupStore implements DedupStore {
       const current = await this.#redis.get(redisKey);
       if (current === null) continue;
       if (current.startsWith(DONE_MARK)) return { state: 'done', reply: current.slice(DONE_MARK.length) };
-      return PENDING;
+      return this.#pending(key, leaseMilliseconds);
     }
-    return PENDING;
+    return this.#pending(key, leaseMilliseconds);
+  }
+
+  /** Counts this delivery of a pending key (the first delivery is 1, so the first retry is 2). */
+  async #pending(key: string, leaseMs: number): Promise<DedupClaim> {
+    const counter = this.#deliveriesKey(key);
+    const results = await this.#redis.multi().incr(counter).pexpire(counter, leaseMs).exec();
+    const retries = Number(results?.[0]?.[1] ?? 1);
+    return { state: 'pending', delivery: retries + 1 };
+  }
+
+  async completeIfPending(key: string, reply: string, ttlMs: number): Promise<{ outcome: 'set' } | { outcome: 'done'; reply: string } | { outcome: 'absent' }> {
+    const result = (await this.#runScript(
+      COMPLETE_IF_PENDING_SCRIPT,
+      COMPLETE_IF_PENDING_SCRIPT_SHA,
+      [this.#redisKey(key), this.#deliveriesKey(key)],
+      [DONE_MARK + reply, String(toPositiveMilliseconds(ttlMs)), this.#channel, key],
+    )) as [number, string?];
+    if (result[0] === 1) {
+      this.#ownClaims.delete(key);
+      return { outcome: 'set' };
+    }
+    if (result[0] === 2) return { outcome: 'done', reply: (result[1] ?? DONE_MARK).slice(DONE_MARK.length) };
+    return { outcome: 'absent' };
   }
 
   async complete(key: string, reply: string, ttlMs: number): Promise<void> {
@@ -110,6 +145,7 @@ export class RedisDedupStore implements DedupStore {
     const results = await this.#redis.pipeline()
       .set(this.#redisKey(key), DONE_MARK + reply, 'PX', toPositiveMilliseconds(ttlMs))
       .publish(this.#channel, key)
+      .del(this.#deliveriesKey(key))
       .exec();
     const failure = results?.find(([error]) => error !== null)?.[0];
     if (failure) throw failure;
@@ -120,7 +156,7 @@ export class RedisDedupStore implements DedupStore {
     // Only the store that made the claim can release it, and only while Redis still holds that very claim.
     if (ownClaim === undefined) return;
     this.#ownClaims.delete(key);
-    await this.#runScript(RELEASE_SCRIPT, RELEASE_SCRIPT_SHA, [this.#redisKey(key)], [PENDING_MARK + ownClaim.token, this.#channel, key]);
+    await this.#runScript(RELEASE_SCRIPT, RELEASE_SCRIPT_SHA, [this.#redisKey(key), this.#deliveriesKey(key)], [PENDING_MARK + ownClaim.token, this.#channel, key]);
   }
 
   /**
@@ -170,6 +206,11 @@ export class RedisDedupStore implements DedupStore {
 
   #redisKey(key: string): string {
     return `${this.#keyPrefix}dedup:${key}`;
+  }
+
+  /** Retries seen while the key is pending; it expires with the lease and goes with the claim. */
+  #deliveriesKey(key: string): string {
+    return `${this.#keyPrefix}dedup-deliveries:${key}`;
   }
 
   #rememberClaim(key: string, token: string, leaseMs: number): void {
