@@ -1,0 +1,66 @@
+/**
+ * The agent `EXTERNAL_SERVICE_TYPE` names, built from the validated configuration: the one place that knows
+ * every provider. Services without an `EXTERNAL_SERVICE_URL` use their usual local or public address; the
+ * `default` HTTP agent has none and must be given one.
+ */
+import type { Logger } from 'pino';
+import type { AgentConfig } from '../config/app-config.js';
+import type { Agent } from './agent.js';
+import { loadCustomAgent } from './providers/custom-agent-loader.js';
+import { DifyAgent, DIFY_DEFAULT_URL } from './providers/dify-agent.js';
+import { EchoAgent } from './providers/echo-agent.js';
+import { HttpAgent } from './providers/http-agent.js';
+import { OLLAMA_DEFAULT_URL, OllamaAgent } from './providers/ollama-agent.js';
+import { OPENAI_DEFAULT_URL, OpenAIAgent } from './providers/openai-agent.js';
+
+export interface CreateAgentOptions {
+  /** Working directory `CUSTOM_SERVICE_MODULE` is resolved against. */
+  cwd: string;
+  log: Logger;
+}
+
+/** The default URL of each service type that has one. */
+export const DEFAULT_SERVICE_URLS = {
+  openai: OPENAI_DEFAULT_URL,
+  ollama: OLLAMA_DEFAULT_URL,
+  dify: DIFY_DEFAULT_URL,
+} as const;
+
+export async function createAgent(config: AgentConfig, options: CreateAgentOptions): Promise<Agent> {
+  const agent = await build(config, options);
+  // The URL is the operator's own setting and carries no secret; the key is never logged.
+  options.log.debug({ agent: agent.name, type: config.type, url: config.url, model: config.model }, 'AI service ready');
+  return agent;
+}
+
+async function build(config: AgentConfig, options: CreateAgentOptions): Promise<Agent> {
+  switch (config.type) {
+    case 'openai':
+      return new OpenAIAgent({
+        url: config.url ?? OPENAI_DEFAULT_URL,
+        ...(config.apiKey === undefined ? {} : { apiKey: config.apiKey }),
+        ...(config.model === undefined ? {} : { model: config.model }),
+        timeoutMs: config.timeoutSeconds * 1000,
+      });
+    case 'ollama':
+      return new OllamaAgent({
+        url: config.url ?? OLLAMA_DEFAULT_URL,
+        ...(config.apiKey === undefined ? {} : { apiKey: config.apiKey }),
+        ...(config.model === undefined ? {} : { model: config.model }),
+      });
+    case 'dify':
+      return new DifyAgent({ url: config.url ?? DIFY_DEFAULT_URL, ...(config.apiKey === undefined ? {} : { apiKey: config.apiKey }) });
+    case 'default':
+      if (config.url === undefined || config.url === '') {
+        throw new Error('EXTERNAL_SERVICE_URL is required when EXTERNAL_SERVICE_TYPE=default (the URL requests are POSTed to)');
+      }
+      return new HttpAgent({ url: config.url, ...(config.apiKey === undefined ? {} : { apiKey: config.apiKey }) });
+    case 'echo':
+      return new EchoAgent();
+    case 'custom':
+      if (config.customModule === undefined || config.customModule === '') {
+        throw new Error('CUSTOM_SERVICE_MODULE is required when EXTERNAL_SERVICE_TYPE=custom (path of the module exporting the agent)');
+      }
+      return loadCustomAgent(config.customModule, options.cwd, { config, log: options.log });
+  }
+}
