@@ -20,6 +20,9 @@ import { healthRoutes, type ReadinessCheck } from './http/routes/health.js';
 import { CallbackProcessor } from './http/callback/callback-processor.js';
 import { createRawCallbackHandler } from './http/callback/raw-callback-handler.js';
 import { MessageCrypto } from './wechat/crypto/message-crypto.js';
+import type { AnswerCoordinator } from './conversation/answer-coordinator.js';
+import type { AnswerArchive } from './delivery/answer-archive.js';
+import { answerArchiveRoutes } from './http/routes/answer-archive.js';
 
 export interface AppDependencies {
   log: Logger;
@@ -30,6 +33,10 @@ export interface AppDependencies {
   admin?: AdminServices;
   /** The router's menu click actions (the table given to `createRouter`), updated when the admin API publishes a menu. */
   menuActions?: MenuActionTable;
+  /** Delivers live (AI) answers within WeChat's rules; absent when only ready replies are given (echo). */
+  coordinator?: AnswerCoordinator;
+  /** Full texts of long answers, served at `GET /a/:id`. */
+  archive?: AnswerArchive;
   /** Clock, for tests. */
   now?: () => number;
 }
@@ -51,6 +58,7 @@ export async function buildApp(config: AppConfig, dependencies: AppDependencies)
     dedupTtlMs: config.dedupTtlSeconds * 1000,
     claimLeaseMs: CLAIM_LEASE_MS,
     errorMessage: config.agent.errorMessage,
+    ...(dependencies.coordinator ? { coordinator: dependencies.coordinator } : {}),
     ...(dependencies.now ? { now: dependencies.now } : {}),
   });
 
@@ -87,6 +95,7 @@ export async function buildApp(config: AppConfig, dependencies: AppDependencies)
   });
 
   await app.register(healthRoutes, { checks: dependencies.readinessChecks ?? [] });
+  if (dependencies.archive) await app.register(answerArchiveRoutes, { archive: dependencies.archive });
   if (config.adminToken) {
     const { admin: services, menuActions, now } = dependencies;
     await app.register(adminRoutes, { token: config.adminToken, services, menuActions, now });

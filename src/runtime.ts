@@ -12,7 +12,9 @@ import type { AppConfig } from './config/app-config.js';
 import type { DedupStore } from './conversation/dedup/dedup-store.js';
 import { MemoryDedupStore } from './conversation/dedup/memory-dedup-store.js';
 import { RedisDedupStore } from './conversation/dedup/redis-dedup-store.js';
+import { createAnswering, type Answering } from './conversation/create-answering.js';
 import { createRouter } from './conversation/create-router.js';
+import { circuitCheck } from './http/routes/circuit-check.js';
 import { MenuActionTable } from './conversation/menu/menu-action-table.js';
 import { wechatAdminServices } from './http/admin/wechat-admin-services.js';
 import type { ReadinessCheck } from './http/routes/health.js';
@@ -33,7 +35,7 @@ export interface Runtime {
 /** Parts a caller (a test, an embedding application) supplies instead of the ones built from the configuration. */
 export type RuntimeOverrides = Partial<Pick<AppDependencies, 'router' | 'dedupStore'>>;
 
-export async function createRuntime(config: AppConfig, log: Logger, overrides: RuntimeOverrides = {}): Promise<Runtime> {
+export async function createRuntime(config: AppConfig, log: Logger, overrides: RuntimeOverrides = {}, options: { cwd?: string } = {}): Promise<Runtime> {
   const checks: ReadinessCheck[] = [];
   let redis: Redis | undefined;
   let dedupStore: DedupStore;
@@ -69,21 +71,40 @@ export async function createRuntime(config: AppConfig, log: Logger, overrides: R
   }
   checks.push(accessTokenCheck(wechat?.tokens));
 
+  let answering: Answering | undefined;
+  try {
+    answering = await createAnswering({ config, log, dedupStore, ...(redis ? { redis } : {}), ...(wechat ? { wechat } : {}), cwd: options.cwd ?? process.cwd() });
+  } catch (error) {
+    await wechat?.close();
+    await fakeApi?.close();
+    if (ownsDedupStore) await dedupStore.close();
+    if (redis) redis.disconnect();
+    throw error;
+  }
+  const { policy } = answering;
+  if (policy) checks.push(circuitCheck(policy));
+
   const menuActions = new MenuActionTable(config.menu?.actions);
   const dependencies: AppDependencies = {
     log,
-    router: overrides.router ?? createRouter(config, { menuActions }),
+    router:
+      overrides.router ??
+      createRouter(config, { menuActions, preHandlers: answering.agentHandler ? answering.preHandlers : [], ...(answering.agentHandler ? { agentHandler: answering.agentHandler } : {}) }),
     dedupStore,
     readinessChecks: checks,
     menuActions,
+    coordinator: answering.coordinator,
+    archive: answering.archive,
     ...(wechat ? { admin: wechatAdminServices(wechat) } : {}),
   };
+  const ownAnswering = answering;
   return {
     dependencies,
     ...(redis ? { redis } : {}),
     ...(wechat ? { wechat } : {}),
     ...(fakeApi ? { fakeApi } : {}),
     async close() {
+      await ownAnswering.close();
       if (ownsDedupStore) await dedupStore.close();
       await wechat?.close();
       await fakeApi?.close();

@@ -44,7 +44,7 @@ export async function startServer(env: Record<string, string | undefined>, optio
     secrets: secretValues(config),
     ...(options.logDestination ? { destination: options.logDestination } : {}),
   });
-  const runtime = await createRuntime(config, log, options.overrides);
+  const runtime = await createRuntime(config, log, options.overrides, { cwd: options.cwd ?? process.cwd() });
   const app = await buildApp(config, runtime.dependencies);
   try {
     await app.listen({ host: config.host, port: config.port });
@@ -55,9 +55,6 @@ export async function startServer(env: Record<string, string | undefined>, optio
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : config.port;
   const host = config.host === '0.0.0.0' || config.host === '::' ? '127.0.0.1' : config.host;
-  if (config.agent.type !== 'echo') {
-    log.warn({ type: config.agent.type }, `EXTERNAL_SERVICE_TYPE=${config.agent.type} is not available in this version yet; user messages are answered with EXTERNAL_SERVICE_ERROR_MSG`);
-  }
   log.info({ port, path: config.wechat.path, demo: config.demo, aes: Boolean(config.wechat.aesKey), redis: Boolean(config.redisUrl) }, 'wx-backend listening');
   let closing: Promise<void> | undefined;
   return {

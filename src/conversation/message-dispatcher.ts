@@ -33,17 +33,16 @@ export interface DispatcherOptions {
   claimLeaseMs: number;
   /** Sent to the user when a handler fails (`EXTERNAL_SERVICE_ERROR_MSG`). */
   errorMessage: string;
+  /** Delivers live answers (AI) within WeChat's rules; without it, handlers must answer with ready replies. */
+  coordinator?: AnswerCoordinator;
   now?: () => number;
 }
 
-/** The outcome of one delivery. */
-export interface DeliveryResult {
-  /** The passive reply XML (plaintext), or '' for no reply (`success`). */
-  replyXml: string;
-  /** How the answer was found: computed now, waited for, taken from an earlier delivery, or none (failure). */
-  source: 'handled' | 'waited' | 'cached' | 'window-passed' | 'failed';
-  messageKey: string;
-}
+import type { Reply } from '../wechat/reply/types.js';
+import type { AnswerCoordinator } from './answer-coordinator.js';
+import { isDeferredAnswer, type DeferredAnswer, type DeliveryResult } from './delivery-result.js';
+
+export type { DeliveryResult } from './delivery-result.js';
 
 const isPromise = <T>(value: T | Promise<T>): value is Promise<T> => value instanceof Promise;
 
@@ -75,20 +74,32 @@ export class MessageDispatcher {
 
   #deliver(message: InboundMessage, messageKey: string, claim: DedupClaim): DeliveryResult | Promise<DeliveryResult> {
     if (claim.state === 'done') return { replyXml: claim.reply, source: 'cached', messageKey };
+    const { coordinator } = this.#options;
     if (claim.state === 'pending') {
+      if (coordinator !== undefined) return coordinator.retry(message, messageKey, claim.delivery);
       return this.#options.dedupStore.waitForReply(messageKey, this.#options.passiveWindowMs).then((replyXml) =>
         replyXml === undefined ? { replyXml: '', source: 'window-passed', messageKey } : { replyXml, source: 'waited', messageKey },
       );
     }
-    const answer = this.#answer(message, messageKey);
-    if (!isPromise(answer)) return { replyXml: answer, source: 'handled', messageKey };
-    return this.#window.within(answer).then((replyXml) =>
-      replyXml === undefined ? { replyXml: '', source: 'window-passed', messageKey } : { replyXml, source: 'handled', messageKey },
-    );
+    const arrivedAt = this.#now();
+    const outcome = this.#answer(message, messageKey);
+    const settle = (settled: string | DeferredAnswer | undefined): DeliveryResult | Promise<DeliveryResult> => {
+      if (settled === undefined) return { replyXml: '', source: 'window-passed', messageKey };
+      if (typeof settled === 'string') return { replyXml: settled, source: 'handled', messageKey };
+      if (coordinator !== undefined) return coordinator.first(message, messageKey, settled.answer, arrivedAt);
+      const failed = this.#record(messageKey, this.#handlerFailed(new Error('a handler answered with a live answer, but no answer coordinator is configured'), message, messageKey));
+      return isPromise(failed) ? failed.then((replyXml) => ({ replyXml, source: 'failed', messageKey })) : { replyXml: failed, source: 'failed', messageKey };
+    };
+    if (!isPromise(outcome)) return settle(outcome);
+    // A slow handler that still returns a live answer hands it over as soon as it has one.
+    return this.#window.within(outcome).then((settled) => (settled === undefined ? settle(undefined) : settle(settled)));
   }
 
-  /** Runs the router and records its answer; never throws or rejects. */
-  #answer(message: InboundMessage, messageKey: string): string | Promise<string> {
+  /**
+   * Runs the router; a ready reply is recorded (never throws or rejects), a live answer is returned unrecorded for
+   * the coordinator.
+   */
+  #answer(message: InboundMessage, messageKey: string): string | DeferredAnswer | Promise<string | DeferredAnswer> {
     const { router, log, appId } = this.#options;
     let result: HandlerResult | Promise<HandlerResult>;
     try {
@@ -96,14 +107,13 @@ export class MessageDispatcher {
     } catch (error) {
       return this.#record(messageKey, this.#handlerFailed(error, message, messageKey));
     }
-    if (!isPromise(result)) return this.#record(messageKey, this.#replyXml(message, messageKey, result));
-    return result.then(
-      (reply) => this.#record(messageKey, this.#replyXml(message, messageKey, reply)),
-      (error: unknown) => this.#record(messageKey, this.#handlerFailed(error, message, messageKey)),
-    );
+    const settle = (reply: HandlerResult): string | DeferredAnswer | Promise<string> =>
+      isDeferredAnswer(reply) ? reply : this.#record(messageKey, this.#replyXml(message, messageKey, reply));
+    if (!isPromise(result)) return settle(result);
+    return result.then(settle, (error: unknown) => this.#record(messageKey, this.#handlerFailed(error, message, messageKey)));
   }
 
-  #replyXml(message: InboundMessage, messageKey: string, reply: HandlerResult): string {
+  #replyXml(message: InboundMessage, messageKey: string, reply: Reply | undefined): string {
     try {
       return reply === undefined ? '' : replyTo(message, reply, this.#now());
     } catch (error) {

@@ -17,6 +17,7 @@
 import type { Logger } from 'pino';
 import type { InboundMessage, MessageKind } from '../wechat/message/types.js';
 import type { Reply } from '../wechat/reply/types.js';
+import type { DeferredAnswer } from './delivery-result.js';
 
 export interface HandlerContext {
   message: InboundMessage;
@@ -27,7 +28,8 @@ export interface HandlerContext {
   log: Logger;
 }
 
-export type HandlerResult = Reply | undefined;
+/** A ready reply, a live answer (AI: delivered by the answer coordinator), or undefined for none. */
+export type HandlerResult = Reply | DeferredAnswer | undefined;
 /** Runs the later handlers with `context` (default: the current one). */
 export type Next = (context?: HandlerContext) => HandlerResult | Promise<HandlerResult>;
 export type Handler = (context: HandlerContext, next: Next) => HandlerResult | Promise<HandlerResult>;

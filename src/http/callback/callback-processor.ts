@@ -36,6 +36,12 @@ export interface CallbackResponse {
   status: number;
   contentType: string;
   body: string;
+  /**
+   * Set when the answer is held for WeChat's retries: answer nothing until it settles — with a response (the
+   * answer became ready while WeChat may still be waiting) or with undefined, meaning close the connection without
+   * an answer so that WeChat retries. `status`, `contentType` and `body` are then unused.
+   */
+  held?: Promise<CallbackResponse | undefined>;
 }
 
 export const XML_TYPE = 'application/xml; charset=utf-8';
@@ -91,7 +97,14 @@ export class CallbackProcessor {
     return delivery instanceof Promise ? delivery.then((settled) => this.#respond(settled, encrypted)) : this.#respond(delivery, encrypted);
   }
 
-  #respond({ replyXml }: DeliveryResult, encrypted: boolean): CallbackResponse {
+  #respond({ replyXml, later }: DeliveryResult, encrypted: boolean): CallbackResponse {
+    if (later !== undefined) {
+      const held = later.then(
+        (reply) => (reply === undefined ? undefined : this.#respond({ replyXml: reply, source: 'waited', messageKey: '' }, encrypted)),
+        () => undefined,
+      );
+      return { status: 0, contentType: TEXT_TYPE, body: '', held };
+    }
     if (replyXml === '') return { status: 200, contentType: TEXT_TYPE, body: SUCCESS_BODY };
     const { messageCrypto } = this.#options;
     return { status: 200, contentType: XML_TYPE, body: encrypted && messageCrypto ? messageCrypto.encryptReply(replyXml) : replyXml };

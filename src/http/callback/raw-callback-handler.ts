@@ -24,6 +24,10 @@ export function createRawCallbackHandler(options: RawCallbackOptions): (request:
   const pathWithQuery = `${path}?`;
 
   function send(response: ServerResponse, result: CallbackResponse, close = false): void {
+    if (result.held !== undefined) {
+      hold(response, result.held);
+      return;
+    }
     const headers: Record<string, string | number> = {
       'content-type': result.contentType,
       'content-length': Buffer.byteLength(result.body),
@@ -31,6 +35,22 @@ export function createRawCallbackHandler(options: RawCallbackOptions): (request:
     if (close) headers.connection = 'close';
     response.writeHead(result.status, headers);
     response.end(result.body);
+  }
+
+  /**
+   * Answers nothing while the answer is held: WeChat gives up on this delivery after 5 s and retries. If the reply
+   * becomes ready while the connection is still open, it is sent; otherwise the connection is closed unanswered
+   * (an empty answer would tell WeChat not to retry).
+   */
+  function hold(response: ServerResponse, held: Promise<CallbackResponse | undefined>): void {
+    held.then(
+      (result) => {
+        if (response.destroyed || response.writableEnded) return;
+        if (result === undefined) response.destroy();
+        else send(response, result);
+      },
+      () => response.destroy(),
+    );
   }
 
   function failed(response: ServerResponse, error: unknown): void {

@@ -129,9 +129,11 @@ describe('createRouter', () => {
     assert.deepEqual(await router.handle(context(click('HOURS'))), reply('Closed today'));
   });
 
-  it('a prompt goes to an unavailable AI service like typed text does', async () => {
-    const router = createRouter({ ...config, agent: { ...config.agent, type: 'openai' } } as AppConfig);
-    assert.deepEqual(await router.handle(context(click('JOKE'))), reply('unavailable'));
+  it('a prompt reaches the AI service\'s handler as the text message it stands for', async () => {
+    const router = createRouter({ ...config, agent: { ...config.agent, type: 'openai' } } as AppConfig, {
+      agentHandler: (handlerContext) => reply(handlerContext.message.kind === 'text' ? `agent: ${handlerContext.message.content}` : 'not text'),
+    });
+    assert.deepEqual(await router.handle(context(click('JOKE'))), reply('agent: Tell me a joke'));
     assert.deepEqual(await router.handle(context(click('HOURS'))), reply('Open 9–18'));
   });
 });

@@ -1,0 +1,198 @@
+/**
+ * Gets a live answer to the user within WeChat's rules (SPEC §4) — the `REPLY_MODE` policy:
+ *
+ * - ready within `PASSIVE_WINDOW_MS` of the delivery's arrival → a passive reply (a longer answer: its first part
+ *   passively, the rest by customer-service messages when allowed, else left for pickup with a hint);
+ * - else, when customer-service messages are allowed (`auto` learns it from the typing indicator, sent while the
+ *   answer is still coming, *before* answering `success`): `success` now, the answer follows progressively;
+ * - else (`passive`, or an account without permission): hold — no answer, so WeChat retries; a retry that finds
+ *   the answer ready replies with it; the last retry (WeChat's third delivery) replies with a placeholder naming
+ *   `PICKUP_KEYWORD` and the answer is left for pickup. The dedup store's `completeIfPending` decides atomically
+ *   whether the answer or the placeholder won, across instances.
+ */
+import type { Logger } from 'pino';
+import type { ReplyMode } from '../config/app-config.js';
+import type { CustomerServiceChannel, CustomerServiceDelivery } from '../delivery/customer-service-delivery.js';
+import type { CustomerServicePermission, Permission } from '../delivery/customer-service-permission.js';
+import type { FinishedAnswer, LiveAnswer } from '../delivery/live-answer.js';
+import { TEXT_MESSAGE_MAX_BYTES, type PickupBox } from '../delivery/pickup-box.js';
+import { markdownToWeChatText } from '../delivery/text/markdown-to-text.js';
+import { splitByUtf8Bytes } from '../delivery/text/split-by-bytes.js';
+import { WeChatApiError } from '../wechat/api/wechat-api-error.js';
+import type { InboundMessage } from '../wechat/message/types.js';
+import { replyTo } from '../wechat/reply/reply-to.js';
+import type { DedupStore } from './dedup/dedup-store.js';
+import type { DeliveryResult } from './delivery-result.js';
+
+/** WeChat delivers a message at most this many times. */
+export const LAST_DELIVERY = 3;
+
+/** How long a held delivery may still send a late answer: WeChat itself gives up after 5 s. */
+const HOLD_LIMIT_MS = 6_000;
+
+export interface AnswerCoordinatorOptions {
+  mode: ReplyMode;
+  passiveWindowMs: number;
+  dedupStore: DedupStore;
+  dedupTtlMs: number;
+  pickup: PickupBox;
+  permission: CustomerServicePermission;
+  /** Absent without the WeChat API (no `WECHAT_APPSECRET`): answers then always take the passive route. */
+  customerService?: { channel: CustomerServiceChannel; delivery: CustomerServiceDelivery };
+  /** How long after a delivery's arrival the typing indicator goes out when the answer is not ready (default min(1 s, window / 3)). */
+  probeDelayMs?: number;
+  /** How long an answer may take (EXTERNAL_SERVICE_TIMEOUT): bounds the pickup's "still being prepared" state. */
+  answerTimeoutMs: number;
+  log: Logger;
+  now?: () => number;
+}
+
+const encoder = new TextEncoder();
+const byteLength = (text: string): number => encoder.encode(text).length;
+
+export class AnswerCoordinator {
+  readonly #options: AnswerCoordinatorOptions;
+  readonly #now: () => number;
+
+  constructor(options: AnswerCoordinatorOptions) {
+    this.#options = options;
+    this.#now = options.now ?? Date.now;
+  }
+
+  /** The placeholder the last delivery answers with while the answer is still being produced. */
+  placeholderText(): string {
+    return `正在为你准备回答，稍后回复「${this.#options.pickup.keyword}」即可查看。`;
+  }
+
+  /** The first delivery of a message its handler answers with `answer`; `arrivedAt` starts the passive window. */
+  async first(message: InboundMessage, messageKey: string, answer: LiveAnswer, arrivedAt: number): Promise<DeliveryResult> {
+    const { passiveWindowMs, mode, log } = this.#options;
+    const openId = message.fromUserName;
+    const probe = this.#probe(openId, answer, arrivedAt);
+    const finished = await this.#until(answer, arrivedAt + passiveWindowMs);
+    if (finished !== undefined) return this.#passive(message, messageKey, answer, finished, probe);
+
+    const route = mode === 'passive' ? 'hold' : mode === 'customer_service' || (await probe) === 'allowed' ? 'customer-service' : 'hold';
+    if (route === 'customer-service' && this.#options.customerService !== undefined) {
+      await this.#options.dedupStore.complete(messageKey, '', this.#options.dedupTtlMs);
+      void this.#options.customerService.delivery.deliver(openId, answer, { messageKey });
+      log.info({ messageKey, answerId: answer.id }, 'answer not ready in the passive window: answered success, delivering by customer-service messages');
+      return { replyXml: '', source: 'customer-service', messageKey };
+    }
+    if (route === 'customer-service') log.warn({ messageKey }, 'REPLY_MODE=customer_service needs the WeChat API (WECHAT_APPSECRET); holding for a passive reply instead');
+    void this.#finishHeld(message, messageKey, answer);
+    log.info({ messageKey, answerId: answer.id }, 'answer not ready in the passive window: holding WeChat\'s retries');
+    return this.#held(messageKey);
+  }
+
+  /** A retry (`delivery` ≥ 2) of a message whose answer is still pending, possibly on another instance. */
+  async retry(message: InboundMessage, messageKey: string, delivery: number): Promise<DeliveryResult> {
+    const { dedupStore, passiveWindowMs, dedupTtlMs, pickup, answerTimeoutMs, log } = this.#options;
+    const reply = await dedupStore.waitForReply(messageKey, passiveWindowMs);
+    if (reply !== undefined) return { replyXml: reply, source: 'waited', messageKey };
+    if (delivery < LAST_DELIVERY) return this.#held(messageKey);
+    const placeholder = replyTo(message, { type: 'text', content: this.placeholderText() }, this.#now());
+    const outcome = await dedupStore.completeIfPending(messageKey, placeholder, dedupTtlMs);
+    if (outcome.outcome === 'done') return { replyXml: outcome.reply, source: 'waited', messageKey };
+    await pickup.markPending(message.fromUserName, messageKey, answerTimeoutMs);
+    log.info({ messageKey }, 'last delivery: answered with the pickup placeholder; the answer will be left for pickup');
+    return { replyXml: placeholder, source: 'placeholder', messageKey };
+  }
+
+  #held(messageKey: string): DeliveryResult {
+    return { replyXml: '', source: 'held', messageKey, later: this.#options.dedupStore.waitForReply(messageKey, HOLD_LIMIT_MS) };
+  }
+
+  /** Resolves with the finished answer if it finishes before `deadline`, else undefined. */
+  async #until(answer: LiveAnswer, deadline: number): Promise<FinishedAnswer | undefined> {
+    const remaining = deadline - this.#now();
+    if (answer.finished !== undefined || remaining <= 0) return answer.finished;
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<undefined>((resolve) => {
+      timer = setTimeout(() => resolve(undefined), remaining);
+    });
+    try {
+      return await Promise.race([answer.whenFinished(), timeout]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  /**
+   * Learns (or confirms) the customer-service permission while the answer is still coming: the typing indicator
+   * is shown when the answer is not ready after `probeDelayMs`; WeChat's 48001 to it means no permission.
+   */
+  async #probe(openId: string, answer: LiveAnswer, arrivedAt: number): Promise<Permission> {
+    const { mode, permission, customerService, passiveWindowMs, log } = this.#options;
+    if (mode === 'passive' || customerService === undefined) return 'denied';
+    const known = await permission.get().catch((): Permission => 'unknown');
+    if (known === 'denied' && mode === 'auto') return 'denied';
+    const delay = this.#options.probeDelayMs ?? Math.min(1_000, passiveWindowMs / 3);
+    if ((await this.#until(answer, arrivedAt + delay)) !== undefined) return known;
+    try {
+      await customerService.channel.typing(openId);
+      if (known !== 'allowed') await permission.set('allowed');
+      return 'allowed';
+    } catch (error) {
+      if (error instanceof WeChatApiError && error.errcode === 48001) {
+        await permission.set('denied').catch(() => {});
+        log.info('the account cannot send customer-service messages (48001): slow answers are held for WeChat\'s retries and pickup');
+        return 'denied';
+      }
+      log.warn({ err: error }, 'the typing indicator failed; treating customer-service messages as unavailable for this answer');
+      return known === 'allowed' ? 'allowed' : 'unknown';
+    }
+  }
+
+  /** A passive reply with an answer that finished in time; a longer one continues by customer service or pickup. */
+  async #passive(message: InboundMessage, messageKey: string, answer: LiveAnswer, finished: FinishedAnswer, probe: Promise<Permission>): Promise<DeliveryResult> {
+    const { dedupStore, dedupTtlMs, customerService, pickup, mode, log } = this.#options;
+    const openId = message.fromUserName;
+    const text = markdownToWeChatText(finished.text);
+    let first = text;
+    if (byteLength(text) > TEXT_MESSAGE_MAX_BYTES) {
+      const canContinue = mode !== 'passive' && customerService !== undefined && (await probe) === 'allowed';
+      if (canContinue) {
+        const [head = '', ...rest] = splitByUtf8Bytes(text, TEXT_MESSAGE_MAX_BYTES);
+        first = head;
+        void customerService.delivery.deliverText(openId, rest.join('\n\n'), answer, { messageKey });
+      } else {
+        const hint = `\n\n……（回复「${pickup.keyword}」查看剩余内容）`;
+        const [head = '', ...rest] = splitByUtf8Bytes(text, TEXT_MESSAGE_MAX_BYTES - byteLength(hint));
+        first = head + hint;
+        await pickup.leave(openId, rest.join('\n\n'));
+      }
+      log.info({ messageKey, bytes: byteLength(text), continued: canContinue ? 'customer-service' : 'pickup' }, 'answer longer than one message');
+    }
+    const replyXml = replyTo(message, { type: 'text', content: first }, this.#now());
+    await dedupStore.complete(messageKey, replyXml, dedupTtlMs);
+    return { replyXml, source: 'handled', messageKey };
+  }
+
+  /**
+   * Held answers: when the answer finishes, offer it to WeChat's retries (`completeIfPending`); if the last delivery
+   * already answered with the placeholder, leave it for pickup instead.
+   */
+  async #finishHeld(message: InboundMessage, messageKey: string, answer: LiveAnswer): Promise<void> {
+    const { dedupStore, dedupTtlMs, pickup, log } = this.#options;
+    const openId = message.fromUserName;
+    const finished = await answer.whenFinished();
+    try {
+      const text = markdownToWeChatText(finished.text);
+      const hint = `\n\n……（回复「${pickup.keyword}」查看剩余内容）`;
+      const fits = byteLength(text) <= TEXT_MESSAGE_MAX_BYTES;
+      const [head = '', ...rest] = fits ? [text] : splitByUtf8Bytes(text, TEXT_MESSAGE_MAX_BYTES - byteLength(hint));
+      const replyXml = replyTo(message, { type: 'text', content: fits ? head : head + hint }, this.#now());
+      const outcome = await dedupStore.completeIfPending(messageKey, replyXml, dedupTtlMs);
+      if (outcome.outcome === 'set') {
+        if (rest.length > 0) await pickup.leave(openId, rest.join('\n\n'));
+        return;
+      }
+      await pickup.leave(openId, text);
+      await pickup.clearPending(openId, messageKey);
+      log.info({ messageKey, answerId: answer.id }, 'answer finished after the last delivery: left for pickup');
+    } catch (error) {
+      log.error({ err: error, messageKey }, 'could not hand over a held answer');
+    }
+  }
+}

@@ -1,0 +1,153 @@
+/**
+ * Assembles everything that answers users with the AI from the configuration: the agent (with its resilience
+ * policy and tools), conversation context, and delivery — pickup box, long-answer archive, customer-service
+ * permission and messages, the answer coordinator. State lives in Redis when instances share it, else in memory.
+ */
+import type { Redis } from 'ioredis';
+import type { Logger } from 'pino';
+import type { Agent } from '../ai/agent.js';
+import { createAgent } from '../ai/create-agent.js';
+import { createResiliencePolicy, type ResiliencePolicy } from '../ai/resilience.js';
+import { createCurrentTimeTool } from '../ai/tools/builtin/current-time.js';
+import { createUserProfileTool } from '../ai/tools/builtin/user-profile.js';
+import { ToolRegistry } from '../ai/tools/tool-registry.js';
+import type { AppConfig } from '../config/app-config.js';
+import { AnswerArchive } from '../delivery/answer-archive.js';
+import { CustomerServiceDelivery, type CustomerServiceChannel } from '../delivery/customer-service-delivery.js';
+import { CustomerServicePermission } from '../delivery/customer-service-permission.js';
+import { PickupBox } from '../delivery/pickup-box.js';
+import { MemorySharedState } from '../delivery/state/memory-shared-state.js';
+import { RedisSharedState } from '../delivery/state/redis-shared-state.js';
+import type { SharedState } from '../delivery/state/shared-state.js';
+import type { WeChatServices } from '../wechat/wechat-services.js';
+import { AnswerCoordinator } from './answer-coordinator.js';
+import type { ContextStore } from './context/context-store.js';
+import { MemoryContextStore } from './context/memory-context-store.js';
+import { RedisContextStore } from './context/redis-context-store.js';
+import type { DedupStore } from './dedup/dedup-store.js';
+import { agentHandler, type MediaDownloader } from './handlers/agent-handler.js';
+import { pickupHandler } from './handlers/pickup-handler.js';
+import { resetHandler } from './handlers/reset-handler.js';
+import type { Handler } from './router.js';
+
+export interface Answering {
+  /** The handlers the router runs before the agent: reset command, pickup keyword. */
+  preHandlers: Handler[];
+  /** The agent's handler (last in the router); absent for `echo`, which answers synchronously by itself. */
+  agentHandler?: Handler;
+  coordinator: AnswerCoordinator;
+  archive: AnswerArchive;
+  policy?: ResiliencePolicy;
+  agent?: Agent;
+  close(): Promise<void>;
+}
+
+export interface AnsweringOptions {
+  config: AppConfig;
+  log: Logger;
+  dedupStore: DedupStore;
+  redis?: Redis;
+  wechat?: WeChatServices;
+  cwd: string;
+}
+
+export async function createAnswering(options: AnsweringOptions): Promise<Answering> {
+  const { config, log, dedupStore, redis, wechat } = options;
+  const state: SharedState = redis ? new RedisSharedState({ redis, keyPrefix: `${config.redisPrefix}delivery:` }) : new MemorySharedState();
+  const limits = { maxTurns: config.contextMaxTurns, ttlSeconds: config.contextTtlSeconds };
+  const context: ContextStore = redis ? new RedisContextStore({ redis, keyPrefix: config.redisPrefix, ...limits }) : new MemoryContextStore(limits);
+  const pickup = new PickupBox({ state, keyword: config.reply.pickupKeyword });
+  const archive = new AnswerArchive(state);
+  const permission = new CustomerServicePermission(state);
+  const channel = wechat ? customerServiceChannel(wechat) : undefined;
+  const customerService = channel
+    ? {
+        channel,
+        delivery: new CustomerServiceDelivery({ channel, pickup, archive, permission, log, ...(config.publicBaseUrl ? { publicBaseUrl: config.publicBaseUrl } : {}) }),
+      }
+    : undefined;
+  const answerTimeoutMs = config.agent.timeoutSeconds * 1000;
+  const coordinator = new AnswerCoordinator({
+    mode: config.reply.mode,
+    passiveWindowMs: config.reply.passiveWindowMs,
+    dedupStore,
+    dedupTtlMs: config.dedupTtlSeconds * 1000,
+    pickup,
+    permission,
+    ...(customerService ? { customerService } : {}),
+    answerTimeoutMs,
+    log,
+  });
+  const preHandlers = [resetHandler(context), pickupHandler({ keyword: config.reply.pickupKeyword, pickup, waitMs: Math.max(0, config.reply.passiveWindowMs - 500) })];
+
+  let agent: Agent | undefined;
+  let policy: ResiliencePolicy | undefined;
+  let handler: Handler | undefined;
+  if (config.agent.type !== 'echo') {
+    agent = await createAgent(config.agent, { cwd: options.cwd, log });
+    policy = createResiliencePolicy({ provider: agent.name, timeoutMs: answerTimeoutMs });
+    const tools = new ToolRegistry([createCurrentTimeTool(), ...(wechat ? [createUserProfileTool(userProfiles(wechat))] : [])]);
+    handler = agentHandler({
+      agent,
+      policy,
+      context,
+      tools,
+      ...(config.agent.systemPrompt ? { systemPrompt: config.agent.systemPrompt } : {}),
+      timeoutMessage: config.agent.timeoutMessage,
+      errorMessage: config.agent.errorMessage,
+      ...(wechat ? { downloadMedia: mediaDownloader(wechat) } : {}),
+      log,
+    });
+  }
+  return {
+    preHandlers,
+    ...(handler ? { agentHandler: handler } : {}),
+    coordinator,
+    archive,
+    ...(policy ? { policy } : {}),
+    ...(agent ? { agent } : {}),
+    async close() {
+      await agent?.close?.();
+      await context.close();
+      await state.close();
+    },
+  };
+}
+
+function customerServiceChannel({ api }: WeChatServices): CustomerServiceChannel {
+  return {
+    typing: (openId) => api.customService.typing(openId, 'Typing'),
+    sendText: (openId, text) => api.customService.sendText(openId, text),
+    async sendMedia(openId, media) {
+      const data = media.data ?? (media.url ? new Uint8Array(await (await fetch(media.url, { signal: AbortSignal.timeout(30_000) })).arrayBuffer()) : undefined);
+      if (data === undefined) return;
+      const contentType = media.mimeType ?? (media.kind === 'image' ? 'image/jpeg' : 'audio/mpeg');
+      const fileName = `${media.kind}.${contentType.split('/')[1] ?? 'bin'}`;
+      const uploaded = await api.media.uploadTemporary(media.kind, { data, fileName, contentType });
+      if (media.kind === 'image') await api.customService.sendImage(openId, uploaded.mediaId);
+      else await api.customService.sendVoice(openId, uploaded.mediaId);
+    },
+  };
+}
+
+function mediaDownloader({ api }: WeChatServices): MediaDownloader {
+  return async (mediaId) => {
+    const media = await api.media.downloadTemporary(mediaId);
+    if (media.kind !== 'file') throw new Error('expected a file, got a video URL');
+    return { data: new Uint8Array(media.body), mimeType: media.contentType };
+  };
+}
+
+function userProfiles({ api }: WeChatServices): { getUser(openId: string): Promise<{ subscribed: boolean; subscribeTime?: number; language?: string; remark?: string; tags?: string[] }> } {
+  return {
+    async getUser(openId) {
+      const user = await api.users.get(openId);
+      return {
+        subscribed: user.subscribed,
+        ...(user.subscribeTime === undefined ? {} : { subscribeTime: user.subscribeTime }),
+        ...(user.language === undefined ? {} : { language: user.language }),
+        ...(user.remark === undefined ? {} : { remark: user.remark }),
+      };
+    },
+  };
+}

@@ -1,0 +1,31 @@
+import type { LiveAnswer } from '../delivery/live-answer.js';
+
+/** The outcome of one delivery of a message. */
+export interface DeliveryResult {
+  /** The passive reply XML (plaintext), or '' for no reply (`success`). */
+  replyXml: string;
+  /**
+   * How the answer was found: computed now, waited for, taken from an earlier delivery, none in time, a failure;
+   * `customer-service`: answered `success` and the answer follows as customer-service messages; `held`: no
+   * answer now — WeChat must time out and retry (see `later`); `placeholder`: the last delivery, answered with the
+   * pickup placeholder.
+   */
+  source: 'handled' | 'waited' | 'cached' | 'window-passed' | 'failed' | 'customer-service' | 'held' | 'placeholder';
+  messageKey: string;
+  /**
+   * Only for `held`: resolves with the reply if it becomes ready while WeChat may still be waiting on this
+   * delivery (then it is still worth sending), or undefined. The HTTP layer answers nothing before it settles and
+   * stops waiting when WeChat closes the connection.
+   */
+  later?: Promise<string | undefined>;
+}
+
+/** What a handler returns to answer with a live (possibly slow, streamed) answer instead of a ready reply. */
+export interface DeferredAnswer {
+  type: 'answer';
+  answer: LiveAnswer;
+}
+
+export function isDeferredAnswer(value: unknown): value is DeferredAnswer {
+  return typeof value === 'object' && value !== null && (value as { type?: unknown }).type === 'answer';
+}

@@ -1,0 +1,137 @@
+/**
+ * The AI behind the account: turns a user's message into a live answer produced by the configured agent — with
+ * the user's conversation context, the tools, and the resilience policy (timeout, retries, circuit breaker,
+ * bounded concurrency) — and returns it at once for the answer coordinator to deliver as it comes.
+ *
+ * Messages of one user are answered one after the other (a user's second question waits for the first answer),
+ * so answers arrive in order and each sees the previous turn in its context.
+ */
+import type { Logger } from 'pino';
+import type { Agent, ChatMessage, ImagePart, TextPart, UserContent } from '../../ai/agent.js';
+import { isAgentTimeout } from '../../ai/resilience-errors.js';
+import type { ResiliencePolicy } from '../../ai/resilience.js';
+import { runAgent, type RunFinish } from '../../ai/run-agent.js';
+import type { ToolRegistry } from '../../ai/tools/tool-registry.js';
+import { LiveAnswer } from '../../delivery/live-answer.js';
+import type { InboundMessage } from '../../wechat/message/types.js';
+import type { ContextStore } from '../context/context-store.js';
+import type { Handler, HandlerResult } from '../router.js';
+import { UserQueue } from '../user-queue.js';
+
+/** Fetches a message's media from WeChat (images for models that cannot fetch URLs, voice to transcribe). */
+export type MediaDownloader = (mediaId: string) => Promise<{ data: Uint8Array; mimeType: string }>;
+
+export interface AgentHandlerOptions {
+  agent: Agent;
+  policy: ResiliencePolicy;
+  context: ContextStore;
+  tools?: ToolRegistry;
+  /** `SYSTEM_PROMPT`. */
+  systemPrompt?: string;
+  /** `EXTERNAL_SERVICE_TIMEOUT_MSG` and `EXTERNAL_SERVICE_ERROR_MSG`. */
+  timeoutMessage: string;
+  errorMessage: string;
+  /** Without it, images go by URL only and voice needs WeChat's recognition. */
+  downloadMedia?: MediaDownloader;
+  /** Converts audio the agent cannot take (WeChat's AMR) into something it can; absent = sent as it is. */
+  convertAudio?: (audio: { data: Uint8Array; mimeType: string }) => Promise<{ data: Uint8Array; mimeType: string } | undefined>;
+  log: Logger;
+}
+
+/** Replies for what the agent is not asked about. */
+const VIDEO_NOTICE = '收到你的视频啦，不过我暂时还看不了视频，可以用文字或图片告诉我你想问什么吗？';
+const VOICE_UNAVAILABLE = '抱歉，我暂时听不了语音，请发文字给我吧。';
+
+export function agentHandler(options: AgentHandlerOptions): Handler {
+  const queue = new UserQueue();
+  return (context, next): HandlerResult | Promise<HandlerResult> => {
+    const { message } = context;
+    if (message.kind === 'video' || message.kind === 'shortvideo') return { type: 'text', content: VIDEO_NOTICE };
+    if (!isUserMessage(message)) return next();
+    if (message.kind === 'voice' && !message.recognition && (options.downloadMedia === undefined || options.agent.transcribe === undefined)) {
+      return { type: 'text', content: VOICE_UNAVAILABLE };
+    }
+    const answer = new LiveAnswer();
+    const log = context.log.child({ messageKey: context.messageKey, answerId: answer.id });
+    void queue.run(message.fromUserName, () => produce(options, message, answer, log));
+    return { type: 'answer', answer };
+  };
+}
+
+type UserMessage = Extract<InboundMessage, { kind: 'text' | 'image' | 'voice' | 'location' | 'link' }>;
+
+function isUserMessage(message: InboundMessage): message is UserMessage {
+  return message.kind === 'text' || message.kind === 'image' || message.kind === 'voice' || message.kind === 'location' || message.kind === 'link';
+}
+
+/** Runs the agent for one message into `answer`; never rejects. */
+async function produce(options: AgentHandlerOptions, message: UserMessage, answer: LiveAnswer, log: Logger): Promise<void> {
+  const { agent, policy, context, tools, systemPrompt, timeoutMessage, errorMessage } = options;
+  const userId = message.fromUserName;
+  const startedAt = Date.now();
+  try {
+    const content = await userContent(options, message);
+    const stored = await context.load(userId);
+    const userMessage: ChatMessage = { role: 'user', content };
+    const messages: ChatMessage[] = [...(systemPrompt ? [{ role: 'system' as const, content: systemPrompt }] : []), ...stored.messages, userMessage];
+    const session = {
+      get: (key: string): unknown => stored.session[key],
+      set: (key: string, value: unknown): void => {
+        stored.session[key] = value;
+        context.setSession(userId, key, value).catch((error: unknown) => log.warn({ err: error }, 'could not store the agent session'));
+      },
+    };
+    const inbound = { messageType: message.kind, content: textOf(content), timestamp: message.createTime };
+    let finish: RunFinish | undefined;
+    for await (const part of policy.stream((signal) => runAgent(agent, { userId, messages, signal, session, inbound }, { ...(tools ? { tools } : {}), log }))) {
+      if (part.type === 'text-delta') answer.append(part.text);
+      else if (part.type === 'media') answer.addMedia({ kind: part.kind, ...(part.url ? { url: part.url } : {}), ...(part.data ? { data: part.data } : {}), ...(part.mimeType ? { mimeType: part.mimeType } : {}) });
+      else if (part.type === 'finish') finish = part as RunFinish;
+    }
+    answer.finish('answered');
+    log.info({ provider: agent.name, elapsedMs: Date.now() - startedAt, characters: answer.text.length }, 'agent answered');
+    await context.append(userId, [userMessage, ...(finish?.messages ?? [{ role: 'assistant', content: answer.text }])]).catch((error: unknown) =>
+      log.warn({ err: error }, 'could not store the conversation turn'),
+    );
+  } catch (error) {
+    const timedOut = isAgentTimeout(error);
+    const notice = timedOut ? timeoutMessage : errorMessage;
+    log.warn({ err: error, provider: agent.name, elapsedMs: Date.now() - startedAt, partial: answer.text.length }, timedOut ? 'agent timed out' : 'agent failed');
+    answer.finish(timedOut ? 'timeout' : 'failed', answer.text === '' ? { replacement: notice } : { suffix: notice });
+  }
+}
+
+/** The user's message as the model sees it: text, an image (by URL or bytes), or a voice message's words. */
+async function userContent(options: AgentHandlerOptions, message: UserMessage): Promise<UserContent> {
+  switch (message.kind) {
+    case 'text':
+      return message.content;
+    case 'location':
+      return `[位置] ${message.label || '（未命名地点）'}（纬度 ${message.latitude}，经度 ${message.longitude}）`;
+    case 'link':
+      return `[链接] ${message.title}\n${message.description}\n${message.url}`.trim();
+    case 'image':
+      return imageContent(options, message);
+    case 'voice': {
+      if (message.recognition) return message.recognition;
+      const audio = await options.downloadMedia!(message.mediaId);
+      const converted = (await options.convertAudio?.(audio)) ?? audio;
+      return options.agent.transcribe!(converted, AbortSignal.timeout(60_000));
+    }
+  }
+}
+
+async function imageContent(options: AgentHandlerOptions, message: Extract<UserMessage, { kind: 'image' }>): Promise<UserContent> {
+  const { agent, downloadMedia } = options;
+  const prompt: TextPart = { type: 'text', text: '（用户发来一张图片）' };
+  if (agent.capabilities?.vision !== true) return `[图片] ${message.picUrl}`;
+  if (agent.capabilities.imageUrls === true || downloadMedia === undefined) return [prompt, { type: 'image', url: message.picUrl }];
+  const { data, mimeType } = await downloadMedia(message.mediaId);
+  const image: ImagePart = { type: 'image', data, mimeType };
+  return [prompt, image];
+}
+
+function textOf(content: UserContent): string {
+  if (typeof content === 'string') return content;
+  return content.map((part) => (part.type === 'text' ? part.text : part.url ?? '[图片]')).join('\n');
+}
