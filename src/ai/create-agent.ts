@@ -3,6 +3,7 @@
  * every provider. Services without an `EXTERNAL_SERVICE_URL` use their usual local or public address; the
  * `default` HTTP agent has none and must be given one.
  */
+import { ConfigError } from '../config/config-error.js';
 import type { Logger } from 'pino';
 import type { AgentConfig } from '../config/app-config.js';
 import type { Agent } from './agent.js';
@@ -52,14 +53,14 @@ async function build(config: AgentConfig, options: CreateAgentOptions): Promise<
       return new DifyAgent({ url: config.url ?? DIFY_DEFAULT_URL, ...(config.apiKey === undefined ? {} : { apiKey: config.apiKey }) });
     case 'default':
       if (config.url === undefined || config.url === '') {
-        throw new Error('EXTERNAL_SERVICE_URL is required when EXTERNAL_SERVICE_TYPE=default (the URL requests are POSTed to)');
+        throw new ConfigError(['EXTERNAL_SERVICE_URL: required when EXTERNAL_SERVICE_TYPE=default (the URL messages are POSTed to; EXTERNAL_SERVICE_TYPE is default unless set)']);
       }
       return new HttpAgent({ url: config.url, ...(config.apiKey === undefined ? {} : { apiKey: config.apiKey }) });
     case 'echo':
       return new EchoAgent();
     case 'custom':
       if (config.customModule === undefined || config.customModule === '') {
-        throw new Error('CUSTOM_SERVICE_MODULE is required when EXTERNAL_SERVICE_TYPE=custom (path of the module exporting the agent)');
+        throw new ConfigError(['CUSTOM_SERVICE_MODULE: required when EXTERNAL_SERVICE_TYPE=custom (path of the module exporting the agent)']);
       }
       return loadCustomAgent(config.customModule, options.cwd, { config, log: options.log });
   }

@@ -7,6 +7,8 @@ import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import type { Agent } from '../ai/agent.js';
 import { createAgent } from '../ai/create-agent.js';
+import { CustomAgentError } from '../ai/providers/custom-agent-loader.js';
+import { ConfigError } from '../config/config-error.js';
 import { createResiliencePolicy, type ResiliencePolicy } from '../ai/resilience.js';
 import { createCurrentTimeTool } from '../ai/tools/builtin/current-time.js';
 import { createUserProfileTool } from '../ai/tools/builtin/user-profile.js';
@@ -84,7 +86,13 @@ export async function createAnswering(options: AnsweringOptions): Promise<Answer
   let policy: ResiliencePolicy | undefined;
   let handler: Handler | undefined;
   if (config.agent.type !== 'echo') {
-    agent = await createAgent(config.agent, { cwd: options.cwd, log });
+    try {
+      agent = await createAgent(config.agent, { cwd: options.cwd, log });
+    } catch (error) {
+      // A module that cannot be loaded is a configuration problem: reported like one (exit code 2).
+      if (error instanceof CustomAgentError) throw new ConfigError([`CUSTOM_SERVICE_MODULE: ${error.message.replace(/^CUSTOM_SERVICE_MODULE \(([^)]*)\)/, '$1')}`]);
+      throw error;
+    }
     policy = createResiliencePolicy({ provider: agent.name, timeoutMs: answerTimeoutMs });
     const tools = new ToolRegistry([createCurrentTimeTool(), ...(wechat ? [createUserProfileTool(userProfiles(wechat))] : [])]);
     handler = agentHandler({

@@ -80,4 +80,18 @@ describe('start-up configuration errors', () => {
     assert.equal(server.output().includes(secretToken), false);
     assert.equal(server.output().includes('too-short'), false);
   });
+
+  for (const [label, extra, variable] of [
+    ['the default AI service without EXTERNAL_SERVICE_URL', {}, 'EXTERNAL_SERVICE_URL'],
+    ['a custom agent module that does not exist', { EXTERNAL_SERVICE_TYPE: 'custom', CUSTOM_SERVICE_MODULE: './no-such-agent.mjs' }, 'CUSTOM_SERVICE_MODULE'],
+  ] as const) {
+    it(`exit code 2 for ${label}, naming ${variable}`, async () => {
+      const cwd = mkdtempSync(path.join(tmpdir(), 'wx-badagent-'));
+      const server = spawnServer(cwd, childEnv({ WECHAT_TOKEN: 'token123', WECHAT_APPID: 'wx1234567890abcdef', LOG_DIR: '', PORT: '0', ...extra }));
+      const code = await server.exited;
+      rmSync(cwd, { recursive: true, force: true });
+      assert.equal(code, 2, server.output());
+      assert.match(server.output(), new RegExp(`^\\s*${variable}: `, 'm'));
+    });
+  }
 });

@@ -48,7 +48,7 @@ describe('createAgent', () => {
   });
 
   it('default: needs EXTERNAL_SERVICE_URL', async () => {
-    await assert.rejects(createAgent(config('default'), options), /EXTERNAL_SERVICE_URL is required when EXTERNAL_SERVICE_TYPE=default/);
+    await assert.rejects(createAgent(config('default'), options), /EXTERNAL_SERVICE_URL: required when EXTERNAL_SERVICE_TYPE=default/);
     const agent = await createAgent(config('default', { url: 'http://127.0.0.1:9/agent' }), options);
     assert.ok(agent instanceof HttpAgent);
     assert.equal(agent.url, 'http://127.0.0.1:9/agent');
@@ -57,6 +57,6 @@ describe('createAgent', () => {
   it('custom: loads CUSTOM_SERVICE_MODULE relative to cwd, and needs it', async () => {
     const agent = await createAgent(config('custom', { customModule: './examples/custom-agent.mjs' }), options);
     assert.equal(agent.name, 'keyword-example');
-    await assert.rejects(createAgent(config('custom'), options), /CUSTOM_SERVICE_MODULE is required/);
+    await assert.rejects(createAgent(config('custom'), options), /CUSTOM_SERVICE_MODULE: required/);
   });
 });
