@@ -49,6 +49,8 @@ export interface AgentConfig {
   systemPrompt?: string;
   /** `CUSTOM_SERVICE_MODULE`. */
   customModule?: string;
+  /** `TOOLS_MODULE`: a module exporting extra tools for models that call tools. */
+  toolsModule?: string | undefined;
 }
 
 export interface ReplyConfig {

@@ -12,6 +12,7 @@ import { ConfigError } from '../config/config-error.js';
 import { createResiliencePolicy, type ResiliencePolicy } from '../ai/resilience.js';
 import { createCurrentTimeTool } from '../ai/tools/builtin/current-time.js';
 import { createUserProfileTool } from '../ai/tools/builtin/user-profile.js';
+import { loadToolsModule } from '../ai/tools/load-tools-module.js';
 import { ToolRegistry } from '../ai/tools/tool-registry.js';
 import type { AppConfig } from '../config/app-config.js';
 import { AnswerArchive } from '../delivery/answer-archive.js';
@@ -95,6 +96,13 @@ export async function createAnswering(options: AnsweringOptions): Promise<Answer
     }
     policy = createResiliencePolicy({ provider: agent.name, timeoutMs: answerTimeoutMs });
     const tools = new ToolRegistry([createCurrentTimeTool(), ...(wechat ? [createUserProfileTool(userProfiles(wechat))] : [])]);
+    if (config.agent.toolsModule !== undefined) {
+      try {
+        for (const tool of await loadToolsModule(config.agent.toolsModule, options.cwd)) tools.add(tool);
+      } catch (error) {
+        throw new ConfigError([`TOOLS_MODULE: ${error instanceof Error ? error.message : String(error)}`]);
+      }
+    }
     handler = agentHandler({
       agent,
       policy,
