@@ -24,6 +24,7 @@ import { RedisSharedState } from '../delivery/state/redis-shared-state.js';
 import type { SharedState } from '../delivery/state/shared-state.js';
 import type { WeChatServices } from '../wechat/wechat-services.js';
 import { AnswerCoordinator } from './answer-coordinator.js';
+import { findAudioConverter } from './audio-converter.js';
 import type { ContextStore } from './context/context-store.js';
 import { MemoryContextStore } from './context/memory-context-store.js';
 import { RedisContextStore } from './context/redis-context-store.js';
@@ -95,6 +96,8 @@ export async function createAnswering(options: AnsweringOptions): Promise<Answer
       throw error;
     }
     policy = createResiliencePolicy({ provider: agent.name, timeoutMs: answerTimeoutMs });
+    const audioConverter = agent.transcribe ? findAudioConverter() : undefined;
+    if (agent.transcribe && !audioConverter) log.info('ffmpeg not found: voice messages without WeChat\'s recognition get a "please type" reply (install ffmpeg to transcribe them)');
     const tools = new ToolRegistry([createCurrentTimeTool(), ...(wechat ? [createUserProfileTool(userProfiles(wechat))] : [])]);
     if (config.agent.toolsModule !== undefined) {
       try {
@@ -112,6 +115,7 @@ export async function createAnswering(options: AnsweringOptions): Promise<Answer
       timeoutMessage: config.agent.timeoutMessage,
       errorMessage: config.agent.errorMessage,
       ...(wechat ? { downloadMedia: mediaDownloader(wechat) } : {}),
+      ...(audioConverter ? { convertAudio: audioConverter } : {}),
       log,
     });
   }

@@ -48,8 +48,14 @@ export function agentHandler(options: AgentHandlerOptions): Handler {
     const { message } = context;
     if (message.kind === 'video' || message.kind === 'shortvideo') return { type: 'text', content: VIDEO_NOTICE };
     if (!isUserMessage(message)) return next();
-    if (message.kind === 'voice' && !message.recognition && (options.downloadMedia === undefined || options.agent.transcribe === undefined)) {
-      return { type: 'text', content: VOICE_UNAVAILABLE };
+    if (message.kind === 'voice' && !message.recognition) {
+      const canTranscribe = options.downloadMedia !== undefined && options.agent.transcribe !== undefined;
+      // WeChat records AMR (or Speex); without a converter only formats the service takes could be transcribed.
+      const needsConverter = !/^(mp3|wav|m4a|ogg|webm|flac)$/i.test(message.format) && options.convertAudio === undefined;
+      if (!canTranscribe || needsConverter) {
+        context.log.info({ messageKey: context.messageKey, format: message.format, canTranscribe, needsConverter }, 'voice message without recognition cannot be transcribed here');
+        return { type: 'text', content: VOICE_UNAVAILABLE };
+      }
     }
     const answer = new LiveAnswer();
     const log = context.log.child({ messageKey: context.messageKey, answerId: answer.id });
