@@ -149,6 +149,8 @@ export class AnswerCoordinator {
     const { dedupStore, dedupTtlMs, customerService, pickup, mode, log } = this.#options;
     const openId = message.fromUserName;
     const text = markdownToWeChatText(finished.text);
+    const media = await this.#passiveMedia(message, messageKey, answer, finished, text, probe);
+    if (media !== undefined) return media;
     let first = text;
     if (byteLength(text) > TEXT_MESSAGE_MAX_BYTES) {
       const canContinue = mode !== 'passive' && customerService !== undefined && (await probe) === 'allowed';
@@ -167,6 +169,38 @@ export class AnswerCoordinator {
     const replyXml = replyTo(message, { type: 'text', content: first }, this.#now());
     await dedupStore.complete(messageKey, replyXml, dedupTtlMs);
     return { replyXml, source: 'handled', messageKey };
+  }
+
+  /**
+   * An answer that is (or includes) an image or voice: uploaded and sent as the passive reply when there is no
+   * text; with text, the text is the passive reply and the media follow as customer-service messages when allowed.
+   * Undefined when the text reply should go ahead.
+   */
+  async #passiveMedia(message: InboundMessage, messageKey: string, answer: LiveAnswer, finished: FinishedAnswer, text: string, probe: Promise<Permission>): Promise<DeliveryResult | undefined> {
+    const { customerService, dedupStore, dedupTtlMs, log } = this.#options;
+    const [media] = finished.media;
+    if (media === undefined) return undefined;
+    const channel = customerService?.channel;
+    if (channel?.uploadMedia === undefined) {
+      log.warn({ messageKey }, 'the answer includes media, but without the WeChat API it cannot be sent');
+      return undefined;
+    }
+    const hasText = text.trim() !== '';
+    const followUp = hasText ? finished.media : finished.media.slice(1);
+    if (followUp.length > 0) {
+      if ((await probe) === 'allowed') void customerService!.delivery.deliverText(message.fromUserName, '', answer, { messageKey, media: followUp });
+      else log.warn({ messageKey, count: followUp.length }, 'media of the answer not sent: customer-service messages are not available');
+    }
+    if (hasText) return undefined;
+    try {
+      const mediaId = await channel.uploadMedia(media);
+      const replyXml = replyTo(message, media.kind === 'image' ? { type: 'image', mediaId } : { type: 'voice', mediaId }, this.#now());
+      await dedupStore.complete(messageKey, replyXml, dedupTtlMs);
+      return { replyXml, source: 'handled', messageKey };
+    } catch (error) {
+      log.warn({ err: error, messageKey }, 'could not upload the answer\'s media for a passive reply');
+      return undefined;
+    }
   }
 
   /**

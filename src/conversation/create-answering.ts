@@ -138,15 +138,14 @@ function customerServiceChannel({ api }: WeChatServices): CustomerServiceChannel
   return {
     typing: (openId) => api.customService.typing(openId, 'Typing'),
     sendText: (openId, text) => api.customService.sendText(openId, text),
-    async sendMedia(openId, media) {
+    async uploadMedia(media) {
       const data = media.data ?? (media.url ? new Uint8Array(await (await fetch(media.url, { signal: AbortSignal.timeout(30_000) })).arrayBuffer()) : undefined);
-      if (data === undefined) return;
+      if (data === undefined || data.length === 0) throw new Error('the media has neither bytes nor a URL');
       const contentType = media.mimeType ?? (media.kind === 'image' ? 'image/jpeg' : 'audio/mpeg');
       const fileName = `${media.kind}.${contentType.split('/')[1] ?? 'bin'}`;
-      const uploaded = await api.media.uploadTemporary(media.kind, { data, fileName, contentType });
-      if (media.kind === 'image') await api.customService.sendImage(openId, uploaded.mediaId);
-      else await api.customService.sendVoice(openId, uploaded.mediaId);
+      return (await api.media.uploadTemporary(media.kind, { data, fileName, contentType })).mediaId;
     },
+    sendMedia: (openId, kind, mediaId) => (kind === 'image' ? api.customService.sendImage(openId, mediaId) : api.customService.sendVoice(openId, mediaId)),
   };
 }
 

@@ -26,8 +26,10 @@ import { splitByUtf8Bytes } from './text/split-by-bytes.js';
 export interface CustomerServiceChannel {
   typing(openId: string): Promise<void>;
   sendText(openId: string, text: string): Promise<void>;
-  /** Uploads and sends an image or voice; absent = media answers are described in text instead. */
-  sendMedia?(openId: string, media: AnswerMedia): Promise<void>;
+  /** Uploads an image or voice as temporary media; resolves to its media id (also used for passive media replies). */
+  uploadMedia?(media: AnswerMedia): Promise<string>;
+  /** Sends uploaded media as a customer-service message. */
+  sendMedia?(openId: string, kind: AnswerMedia['kind'], mediaId: string): Promise<void>;
 }
 
 export interface CustomerServiceDeliveryOptions {
@@ -98,14 +100,14 @@ export class CustomerServiceDelivery {
    * Sends an answer's remaining WeChat text (already converted, e.g. what followed a passive first part) within the
    * quota, the same way the end of a streamed answer is sent. Never rejects.
    */
-  async deliverText(openId: string, text: string, answer: LiveAnswer, options: { messageKey: string }): Promise<CustomerServiceOutcome> {
+  async deliverText(openId: string, text: string, answer: LiveAnswer, options: { messageKey: string; media?: AnswerMedia[] }): Promise<CustomerServiceOutcome> {
     const state = { sent: 0, unsent: splitByUtf8Bytes(text, TEXT_MESSAGE_MAX_BYTES) };
     try {
       while (state.unsent.length > 1 && state.sent < this.#quota - 1) {
         await this.#options.channel.sendText(openId, this.#takeMerged(state.unsent));
         state.sent += 1;
       }
-      return await this.#finish(openId, answer, [], state);
+      return await this.#finish(openId, answer, options.media ?? [], state);
     } catch (error) {
       if (error instanceof WeChatApiError && error.errcode === 48001) await this.#options.permission.set('denied').catch(() => {});
       this.#options.log.warn({ messageKey: options.messageKey, err: error, sent: state.sent }, 'sending customer-service messages failed; the rest of the answer is left for pickup');
@@ -156,11 +158,11 @@ export class CustomerServiceDelivery {
       }
     }
     for (const item of media) {
-      if (state.sent >= this.#quota || channel.sendMedia === undefined) {
+      if (state.sent >= this.#quota || channel.sendMedia === undefined || channel.uploadMedia === undefined) {
         log.warn({ kind: item.kind }, 'an image or voice of the answer could not be sent (quota used up or media not supported)');
         continue;
       }
-      await channel.sendMedia(openId, item);
+      await channel.sendMedia(openId, item.kind, await channel.uploadMedia(item));
       state.sent += 1;
     }
     return outcome;
