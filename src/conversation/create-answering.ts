@@ -95,7 +95,12 @@ export async function createAnswering(options: AnsweringOptions): Promise<Answer
       if (error instanceof CustomAgentError) throw new ConfigError([`CUSTOM_SERVICE_MODULE: ${error.message.replace(/^CUSTOM_SERVICE_MODULE \(([^)]*)\)/, '$1')}`]);
       throw error;
     }
-    policy = createResiliencePolicy({ provider: agent.name, timeoutMs: answerTimeoutMs });
+    policy = createResiliencePolicy({
+      provider: agent.name,
+      timeoutMs: answerTimeoutMs,
+      ...(config.agent.breakerThreshold === undefined ? {} : { breakerThreshold: config.agent.breakerThreshold }),
+      ...(config.agent.breakerCooldownSeconds === undefined ? {} : { breakerCooldownMs: config.agent.breakerCooldownSeconds * 1000 }),
+    });
     const audioConverter = agent.transcribe ? findAudioConverter() : undefined;
     if (agent.transcribe && !audioConverter) log.info('ffmpeg not found: voice messages without WeChat\'s recognition get a "please type" reply (install ffmpeg to transcribe them)');
     const tools = new ToolRegistry([createCurrentTimeTool(), ...(wechat ? [createUserProfileTool(userProfiles(wechat))] : [])]);
@@ -116,6 +121,7 @@ export async function createAnswering(options: AnsweringOptions): Promise<Answer
       errorMessage: config.agent.errorMessage,
       ...(wechat ? { downloadMedia: mediaDownloader(wechat) } : {}),
       ...(audioConverter ? { convertAudio: audioConverter } : {}),
+      voiceReply: config.agent.voiceReply === true,
       log,
     });
   }

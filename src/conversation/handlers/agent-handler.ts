@@ -35,6 +35,8 @@ export interface AgentHandlerOptions {
   downloadMedia?: MediaDownloader;
   /** Converts audio the agent cannot take (WeChat's AMR) into something it can; absent = sent as it is. */
   convertAudio?: (audio: { data: Uint8Array; mimeType: string }) => Promise<{ data: Uint8Array; mimeType: string } | undefined>;
+  /** `VOICE_REPLY`: a voice message also gets the answer spoken (when the agent can `speak`). */
+  voiceReply?: boolean;
   log: Logger;
 }
 
@@ -94,6 +96,14 @@ async function produce(options: AgentHandlerOptions, message: UserMessage, answe
       else if (part.type === 'media') answer.addMedia({ kind: part.kind, ...(part.url ? { url: part.url } : {}), ...(part.data ? { data: part.data } : {}), ...(part.mimeType ? { mimeType: part.mimeType } : {}) });
       else if (part.type === 'finish') finish = part as RunFinish;
     }
+    if (options.voiceReply === true && message.kind === 'voice' && agent.speak !== undefined && answer.text.trim() !== '') {
+      try {
+        const spoken = await agent.speak(speakableText(answer.text), AbortSignal.timeout(60_000));
+        answer.addMedia({ kind: 'voice', data: spoken.data, mimeType: spoken.mimeType });
+      } catch (error) {
+        log.warn({ err: error }, 'could not speak the answer; it goes as text only');
+      }
+    }
     answer.finish('answered');
     log.info({ provider: agent.name, elapsedMs: Date.now() - startedAt, characters: answer.text.length }, 'agent answered');
     await context.append(userId, [userMessage, ...(finish?.messages ?? [{ role: 'assistant', content: answer.text }])]).catch((error: unknown) =>
@@ -135,6 +145,12 @@ async function imageContent(options: AgentHandlerOptions, message: Extract<UserM
   const { data, mimeType } = await downloadMedia(message.mediaId);
   const image: ImagePart = { type: 'image', data, mimeType };
   return [prompt, image];
+}
+
+/** WeChat voice messages last at most 60 s: the spoken answer is the start of the text (about 300 characters). */
+function speakableText(text: string): string {
+  const plain = text.replace(/[#*_`>|~-]+/g, ' ').replace(/\s+/g, ' ').trim();
+  return plain.length <= 300 ? plain : `${plain.slice(0, 300)}…`;
 }
 
 function textOf(content: UserContent): string {
