@@ -37,6 +37,10 @@ export interface AgentConfig {
   url?: string;
   /** `EXTERNAL_SERVICE_TIMEOUT` (default 600), seconds. */
   timeoutSeconds: number;
+  /** `EXTERNAL_SERVICE_BREAKER_THRESHOLD` (default 5): failed calls in a row that open the circuit breaker (always set by `loadConfig`). */
+  breakerThreshold?: number;
+  /** `EXTERNAL_SERVICE_BREAKER_COOLDOWN` (default 30), seconds the circuit stays open before one probe call. */
+  breakerCooldownSeconds?: number;
   /** `EXTERNAL_SERVICE_TIMEOUT_MSG`. */
   timeoutMessage: string;
   /** `EXTERNAL_SERVICE_ERROR_MSG`. */
@@ -51,6 +55,8 @@ export interface AgentConfig {
   customModule?: string;
   /** `TOOLS_MODULE`: a module exporting extra tools for models that call tools. */
   toolsModule?: string | undefined;
+  /** `VOICE_REPLY`: answer a voice message with a spoken answer too (services with text-to-speech). */
+  voiceReply?: boolean;
 }
 
 export interface ReplyConfig {
