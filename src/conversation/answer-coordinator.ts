@@ -14,7 +14,7 @@ import type { Logger } from 'pino';
 import type { ReplyMode } from '../config/app-config.js';
 import type { CustomerServiceChannel, CustomerServiceDelivery } from '../delivery/customer-service-delivery.js';
 import type { CustomerServicePermission, Permission } from '../delivery/customer-service-permission.js';
-import type { FinishedAnswer, LiveAnswer } from '../delivery/live-answer.js';
+import type { AnswerMedia, FinishedAnswer, LiveAnswer } from '../delivery/live-answer.js';
 import { TEXT_MESSAGE_MAX_BYTES, type PickupBox } from '../delivery/pickup-box.js';
 import { markdownToWeChatText } from '../delivery/text/markdown-to-text.js';
 import { splitByUtf8Bytes } from '../delivery/text/split-by-bytes.js';
@@ -70,7 +70,7 @@ export class AnswerCoordinator {
     const openId = message.fromUserName;
     const probe = this.#probe(openId, answer, arrivedAt);
     const finished = await this.#until(answer, arrivedAt + passiveWindowMs);
-    if (finished !== undefined) return this.#passive(message, messageKey, answer, finished, probe);
+    if (finished !== undefined) return this.#passive(message, messageKey, answer, finished, probe, arrivedAt);
 
     const route = mode === 'passive' ? 'hold' : mode === 'customer_service' || (await probe) === 'allowed' ? 'customer-service' : 'hold';
     if (route === 'customer-service' && this.#options.customerService !== undefined) {
@@ -123,12 +123,39 @@ export class AnswerCoordinator {
    * is shown when the answer is not ready after `probeDelayMs`; WeChat's 48001 to it means no permission.
    */
   async #probe(openId: string, answer: LiveAnswer, arrivedAt: number): Promise<Permission> {
-    const { mode, permission, customerService, passiveWindowMs, log } = this.#options;
+    const { mode, permission, customerService, passiveWindowMs } = this.#options;
     if (mode === 'passive' || customerService === undefined) return 'denied';
     const known = await permission.get().catch((): Permission => 'unknown');
     if (known === 'denied' && mode === 'auto') return 'denied';
     const delay = this.#options.probeDelayMs ?? Math.min(1_000, passiveWindowMs / 3);
     if ((await this.#until(answer, arrivedAt + delay)) !== undefined) return known;
+    return this.#typingProbe(openId, known);
+  }
+
+  /**
+   * The permission to continue an answer that finished in time by customer-service messages. When the answer came
+   * before the typing probe on an account whose permission is not known yet, the probe is made now — bounded by
+   * what is left of the passive window — so that a verified account's first long answer is not left for pickup.
+   */
+  async #permissionNow(openId: string, probe: Promise<Permission>, arrivedAt: number): Promise<Permission> {
+    const known = await probe;
+    const remaining = arrivedAt + this.#options.passiveWindowMs - this.#now();
+    if (known !== 'unknown' || remaining <= 0 || this.#options.customerService === undefined) return known;
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<Permission>((resolve) => {
+      timer = setTimeout(() => resolve(known), remaining);
+    });
+    try {
+      return await Promise.race([this.#typingProbe(openId, known), timeout]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  /** Shows the typing indicator; WeChat's answer tells (and remembers) whether customer-service messages are allowed. */
+  async #typingProbe(openId: string, known: Permission): Promise<Permission> {
+    const { permission, customerService, log } = this.#options;
+    if (customerService === undefined) return known;
     try {
       await customerService.channel.typing(openId);
       if (known !== 'allowed') await permission.set('allowed');
@@ -145,15 +172,17 @@ export class AnswerCoordinator {
   }
 
   /** A passive reply with an answer that finished in time; a longer one continues by customer service or pickup. */
-  async #passive(message: InboundMessage, messageKey: string, answer: LiveAnswer, finished: FinishedAnswer, probe: Promise<Permission>): Promise<DeliveryResult> {
+  async #passive(message: InboundMessage, messageKey: string, answer: LiveAnswer, finished: FinishedAnswer, probe: Promise<Permission>, arrivedAt: number): Promise<DeliveryResult> {
     const { dedupStore, dedupTtlMs, customerService, pickup, mode, log } = this.#options;
     const openId = message.fromUserName;
     const text = markdownToWeChatText(finished.text);
-    const media = await this.#passiveMedia(message, messageKey, answer, finished, text, probe);
+    let learned: Promise<Permission> | undefined;
+    const permissionNow = (): Promise<Permission> => (learned ??= this.#permissionNow(openId, probe, arrivedAt));
+    const media = await this.#passiveMedia(message, messageKey, answer, finished, text, permissionNow);
     if (media !== undefined) return media;
     let first = text;
     if (byteLength(text) > TEXT_MESSAGE_MAX_BYTES) {
-      const canContinue = mode !== 'passive' && customerService !== undefined && (await probe) === 'allowed';
+      const canContinue = mode !== 'passive' && customerService !== undefined && (await permissionNow()) === 'allowed';
       if (canContinue) {
         const [head = '', ...rest] = splitByUtf8Bytes(text, TEXT_MESSAGE_MAX_BYTES);
         first = head;
@@ -176,7 +205,7 @@ export class AnswerCoordinator {
    * text; with text, the text is the passive reply and the media follow as customer-service messages when allowed.
    * Undefined when the text reply should go ahead.
    */
-  async #passiveMedia(message: InboundMessage, messageKey: string, answer: LiveAnswer, finished: FinishedAnswer, text: string, probe: Promise<Permission>): Promise<DeliveryResult | undefined> {
+  async #passiveMedia(message: InboundMessage, messageKey: string, answer: LiveAnswer, finished: FinishedAnswer, text: string, permissionNow: () => Promise<Permission>): Promise<DeliveryResult | undefined> {
     const { customerService, dedupStore, dedupTtlMs, log } = this.#options;
     const [media] = finished.media;
     if (media === undefined) return undefined;
@@ -188,19 +217,26 @@ export class AnswerCoordinator {
     const hasText = text.trim() !== '';
     const followUp = hasText ? finished.media : finished.media.slice(1);
     if (followUp.length > 0) {
-      if ((await probe) === 'allowed') void customerService!.delivery.deliverText(message.fromUserName, '', answer, { messageKey, media: followUp });
+      if ((await permissionNow()) === 'allowed') void customerService!.delivery.deliverText(message.fromUserName, '', answer, { messageKey, media: followUp });
       else log.warn({ messageKey, count: followUp.length }, 'media of the answer not sent: customer-service messages are not available');
     }
     if (hasText) return undefined;
     try {
-      const mediaId = await channel.uploadMedia(media);
-      const replyXml = replyTo(message, media.kind === 'image' ? { type: 'image', mediaId } : { type: 'voice', mediaId }, this.#now());
+      const replyXml = await this.#mediaReplyXml(message, media);
       await dedupStore.complete(messageKey, replyXml, dedupTtlMs);
       return { replyXml, source: 'handled', messageKey };
     } catch (error) {
       log.warn({ err: error, messageKey }, 'could not upload the answer\'s media for a passive reply');
       return undefined;
     }
+  }
+
+  /** Uploads `media` to WeChat and returns the passive image or voice reply that shows it. */
+  async #mediaReplyXml(message: InboundMessage, media: AnswerMedia): Promise<string> {
+    const channel = this.#options.customerService?.channel;
+    if (channel?.uploadMedia === undefined) throw new Error('media cannot be uploaded without the WeChat API');
+    const mediaId = await channel.uploadMedia(media);
+    return replyTo(message, media.kind === 'image' ? { type: 'image', mediaId } : { type: 'voice', mediaId }, this.#now());
   }
 
   /**
@@ -213,10 +249,20 @@ export class AnswerCoordinator {
     const finished = await answer.whenFinished();
     try {
       const text = markdownToWeChatText(finished.text);
+      // An answer that is only an image or voice is offered to the retries as a passive media reply.
+      const [media] = finished.media;
+      const mediaXml = text.trim() === '' && media !== undefined
+        ? await this.#mediaReplyXml(message, media).catch((error: unknown) => {
+          log.warn({ err: error, messageKey }, 'could not upload the answer\'s media for a passive reply');
+          return undefined;
+        })
+        : undefined;
+      const unsentMedia = finished.media.length - (mediaXml === undefined ? 0 : 1);
+      if (unsentMedia > 0) log.warn({ messageKey, count: unsentMedia }, 'media of a held answer not sent: only one passive reply and no customer-service messages');
       const hint = `\n\n……（回复「${pickup.keyword}」查看剩余内容）`;
       const fits = byteLength(text) <= TEXT_MESSAGE_MAX_BYTES;
       const [head = '', ...rest] = fits ? [text] : splitByUtf8Bytes(text, TEXT_MESSAGE_MAX_BYTES - byteLength(hint));
-      const replyXml = replyTo(message, { type: 'text', content: fits ? head : head + hint }, this.#now());
+      const replyXml = mediaXml ?? replyTo(message, { type: 'text', content: fits ? head : head + hint }, this.#now());
       const outcome = await dedupStore.completeIfPending(messageKey, replyXml, dedupTtlMs);
       if (outcome.outcome === 'set') {
         if (rest.length > 0) await pickup.leave(openId, rest.join('\n\n'));
@@ -224,6 +270,7 @@ export class AnswerCoordinator {
       }
       await pickup.leave(openId, text);
       await pickup.clearPending(openId, messageKey);
+      if (mediaXml !== undefined) log.warn({ messageKey }, 'the answer\'s media came after the last delivery: pickup carries text only, the media is not sent');
       log.info({ messageKey, answerId: answer.id }, 'answer finished after the last delivery: left for pickup');
     } catch (error) {
       log.error({ err: error, messageKey }, 'could not hand over a held answer');

@@ -47,8 +47,9 @@ describe('loadConfig defaults', () => {
       apiBase: 'https://api.weixin.qq.com', allowPlaintext: false, timestampToleranceSeconds: 300, bodyLimitBytes: 1048576,
     });
     assert.deepEqual(config.agent, {
-      type: 'default', url: undefined, timeoutSeconds: 600, timeoutMessage: '请求处理超时，请稍后再试',
+      type: 'default', url: undefined, timeoutSeconds: 600, breakerThreshold: 5, breakerCooldownSeconds: 30, timeoutMessage: '请求处理超时，请稍后再试',
       errorMessage: '服务暂时不可用，请稍后重试', apiKey: undefined, model: undefined, systemPrompt: undefined, customModule: undefined,
+      toolsModule: undefined, voiceReply: false,
     });
     assert.deepEqual(config.reply, { mode: 'auto', passiveWindowMs: 4500, pickupKeyword: '继续', welcomeMessage: '' });
     assert.deepEqual(config.log, { level: 'info', dir: path.join(cwd, 'logs'), fileSizeBytes: 100 * 1024 * 1024, backupCount: 10 });
@@ -83,7 +84,7 @@ describe('loadConfig defaults', () => {
       WECHAT_BODY_LIMIT: '64K', EXTERNAL_SERVICE_TYPE: 'OpenAI', EXTERNAL_SERVICE_URL: 'https://api.example.com/v1/',
       EXTERNAL_SERVICE_API_KEY: 'sk-test', EXTERNAL_SERVICE_MODEL: 'gpt-x', EXTERNAL_SERVICE_TIMEOUT: '30',
       EXTERNAL_SERVICE_TIMEOUT_MSG: 'slow', EXTERNAL_SERVICE_ERROR_MSG: 'broken', SYSTEM_PROMPT: 'Be brief.',
-      CONTEXT_MAX_TURNS: '0', CONTEXT_TTL: '120', REPLY_MODE: 'customer-service', PASSIVE_WINDOW_MS: '4900',
+      EXTERNAL_SERVICE_BREAKER_THRESHOLD: '3', EXTERNAL_SERVICE_BREAKER_COOLDOWN: '1.5', CONTEXT_MAX_TURNS: '0', CONTEXT_TTL: '120', REPLY_MODE: 'customer-service', PASSIVE_WINDOW_MS: '4900',
       PICKUP_KEYWORD: 'more', WELCOME_MESSAGE: 'hi', DEDUP_TTL: '30', HOST: '127.0.0.1', PORT: '8080',
       PUBLIC_BASE_URL: 'https://bot.example.com/', ADMIN_TOKEN: 'admin-token-value', SIMULATOR_ENABLED: '1',
       SHUTDOWN_TIMEOUT: '2.5', TOKEN_FILE_PATH: 'state/token.json', REDIS_URL: 'redis://:pw@localhost:6379/1',
@@ -94,8 +95,9 @@ describe('loadConfig defaults', () => {
       apiBase: 'http://127.0.0.1:9000', allowPlaintext: true, timestampToleranceSeconds: 2.5, bodyLimitBytes: 65536,
     });
     assert.deepEqual(config.agent, {
-      type: 'openai', url: 'https://api.example.com/v1', timeoutSeconds: 30, timeoutMessage: 'slow', errorMessage: 'broken',
-      apiKey: 'sk-test', model: 'gpt-x', systemPrompt: 'Be brief.', customModule: undefined,
+      type: 'openai', url: 'https://api.example.com/v1', timeoutSeconds: 30, breakerThreshold: 3, breakerCooldownSeconds: 1.5,
+      timeoutMessage: 'slow', errorMessage: 'broken', apiKey: 'sk-test', model: 'gpt-x', systemPrompt: 'Be brief.', customModule: undefined,
+      toolsModule: undefined, voiceReply: false,
     });
     assert.deepEqual(config.reply, { mode: 'customer_service', passiveWindowMs: 4900, pickupKeyword: 'more', welcomeMessage: 'hi' });
     assert.deepEqual(config.log, { level: 'warn', dir: path.join(cwd, 'var', 'log'), fileSizeBytes: 512 * 1024, backupCount: 0 });
@@ -155,7 +157,8 @@ describe('loadConfig problems', () => {
       WECHAT_APPID: 'wx1234567890abcdef', WECHAT_AES_KEY: 'tooshort', PORT: 'abc', HOST: 'localhost',
       WECHAT_PATH: 'wechat', WECHAT_API_BASE: 'ftp://example.com', WECHAT_ALLOW_PLAINTEXT: 'maybe',
       WECHAT_TIMESTAMP_TOLERANCE: '-1', WECHAT_BODY_LIMIT: '1 lot', EXTERNAL_SERVICE_TYPE: 'gpt',
-      EXTERNAL_SERVICE_URL: 'not a url', EXTERNAL_SERVICE_TIMEOUT: '0', CONTEXT_MAX_TURNS: '1.5', CONTEXT_TTL: '0',
+      EXTERNAL_SERVICE_URL: 'not a url', EXTERNAL_SERVICE_TIMEOUT: '0', EXTERNAL_SERVICE_BREAKER_THRESHOLD: '0',
+      EXTERNAL_SERVICE_BREAKER_COOLDOWN: '-1', CONTEXT_MAX_TURNS: '1.5', CONTEXT_TTL: '0',
       REPLY_MODE: 'sometimes', PASSIVE_WINDOW_MS: '5000', DEDUP_TTL: '29', PUBLIC_BASE_URL: 'bot.example.com',
       SIMULATOR_ENABLED: 'on', SHUTDOWN_TIMEOUT: 'soon', REDIS_URL: 'http://localhost', LOG_LEVEL: 'verbose',
       LOG_FILE_SIZE: '100X', LOG_BACKUP_COUNT: '-2',
@@ -163,7 +166,7 @@ describe('loadConfig problems', () => {
     const expectedVariables = [
       'WECHAT_TOKEN', 'WECHAT_AES_KEY', 'WECHAT_PATH', 'WECHAT_API_BASE', 'WECHAT_ALLOW_PLAINTEXT',
       'WECHAT_TIMESTAMP_TOLERANCE', 'WECHAT_BODY_LIMIT', 'EXTERNAL_SERVICE_TYPE', 'EXTERNAL_SERVICE_URL',
-      'EXTERNAL_SERVICE_TIMEOUT', 'CONTEXT_MAX_TURNS', 'CONTEXT_TTL', 'REPLY_MODE', 'PASSIVE_WINDOW_MS', 'DEDUP_TTL',
+      'EXTERNAL_SERVICE_TIMEOUT', 'EXTERNAL_SERVICE_BREAKER_THRESHOLD', 'EXTERNAL_SERVICE_BREAKER_COOLDOWN', 'CONTEXT_MAX_TURNS', 'CONTEXT_TTL', 'REPLY_MODE', 'PASSIVE_WINDOW_MS', 'DEDUP_TTL',
       'PORT', 'PUBLIC_BASE_URL', 'SIMULATOR_ENABLED', 'SHUTDOWN_TIMEOUT', 'REDIS_URL', 'LOG_LEVEL', 'LOG_FILE_SIZE',
       'LOG_BACKUP_COUNT',
     ];

@@ -104,11 +104,13 @@ async function produce(options: AgentHandlerOptions, message: UserMessage, answe
         log.warn({ err: error }, 'could not speak the answer; it goes as text only');
       }
     }
-    answer.finish('answered');
-    log.info({ provider: agent.name, elapsedMs: Date.now() - startedAt, characters: answer.text.length }, 'agent answered');
+    // The turn is stored before the answer is released: a user who reads it and asks again at once — perhaps
+    // through another instance, where the per-user queue does not reach — finds it in the context.
     await context.append(userId, [userMessage, ...(finish?.messages ?? [{ role: 'assistant', content: answer.text }])]).catch((error: unknown) =>
       log.warn({ err: error }, 'could not store the conversation turn'),
     );
+    answer.finish('answered');
+    log.info({ provider: agent.name, elapsedMs: Date.now() - startedAt, characters: answer.text.length }, 'agent answered');
   } catch (error) {
     const timedOut = isAgentTimeout(error);
     const notice = timedOut ? timeoutMessage : errorMessage;
