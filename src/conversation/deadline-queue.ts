@@ -31,7 +31,8 @@ export class DeadlineQueue {
         resolve(value);
       });
       this.#entries.push(entry);
-      if (this.#timer === undefined) this.#timer = setTimeout(this.#expire, this.#resolutionMs);
+      // Unref'd: a pending wait must not keep a shutting-down process alive (the work it waits for holds its own handles).
+      if (this.#timer === undefined) this.#timer = setTimeout(this.#expire, this.#resolutionMs).unref();
     });
   }
 
@@ -44,6 +45,6 @@ export class DeadlineQueue {
       this.#entries = entries.slice(this.#head);
       this.#head = 0;
     }
-    if (this.#head < this.#entries.length) this.#timer = setTimeout(this.#expire, this.#resolutionMs);
+    if (this.#head < this.#entries.length) this.#timer = setTimeout(this.#expire, this.#resolutionMs).unref();
   };
 }

@@ -61,6 +61,9 @@ interface StreamState {
   consumed?: number;
 }
 
+/** While an answer streams, a message after the first waits until this much text is ready (of 2048 bytes). */
+const FULL_MESSAGE_BYTES = 1_600;
+
 const REFUSALS: ReadonlySet<number> = new Set([48001, 45015, 45047]);
 const encoder = new TextEncoder();
 const byteLength = (text: string): number => encoder.encode(text).length;
@@ -130,8 +133,9 @@ export class CustomerServiceDelivery {
       }
       const finished = answer.finished;
       if (finished !== undefined) state.unsent.push(...this.#pieces(segmenter.flush().join('\n\n')));
-      // While the answer streams, keep the last allowed message for the end.
-      while (state.unsent.length > 0 && state.sent < this.#quota - 1) {
+      // While the answer streams, keep the last allowed message for the end. The first message goes as soon as a
+      // paragraph is complete; later ones wait until they are nearly full, so the quota carries as much as it can.
+      while (state.unsent.length > 0 && state.sent < this.#quota - 1 && (state.sent === 0 || finished !== undefined || this.#unsentBytes(state) >= FULL_MESSAGE_BYTES)) {
         await channel.sendText(openId, this.#takeMerged(state.unsent));
         state.sent += 1;
         if (answer.finished === undefined) void channel.typing(openId).catch(() => {});
@@ -188,6 +192,10 @@ export class CustomerServiceDelivery {
   #pieces(markdown: string): string[] {
     if (markdown.trim() === '') return [];
     return splitByUtf8Bytes(markdownToWeChatText(markdown), TEXT_MESSAGE_MAX_BYTES);
+  }
+
+  #unsentBytes(state: StreamState): number {
+    return state.unsent.reduce((total, piece) => total + byteLength(piece) + 2, 0);
   }
 
   /** Merges leading pieces into one message while it stays within the limit. */

@@ -27,8 +27,12 @@ describe('DeadlineQueue', () => {
 
   it('serves many waits in deadline order with one timer, and leaves no timer behind', async () => {
     const queue = new DeadlineQueue(40, 5);
+    // The queue's timer is unref'd (it must not keep a stopping server alive); here the test keeps the loop alive,
+    // as a listening server does.
+    const keepAlive = setInterval(() => {}, 1_000);
     const results = await Promise.all(Array.from({ length: 3000 }, (_, index) =>
       queue.within(index % 2 === 0 ? Promise.resolve(index) : new Promise<number>(() => {}))));
+    clearInterval(keepAlive);
     assert.equal(results.filter((value) => value === undefined).length, 1500);
     assert.deepEqual(results.slice(0, 4), [0, undefined, 2, undefined]);
     await sleep(20);

@@ -91,9 +91,13 @@ async function produce(options: AgentHandlerOptions, message: UserMessage, answe
     };
     const inbound = { messageType: message.kind, content: textOf(content), timestamp: message.createTime };
     let finish: RunFinish | undefined;
+    let hasMedia = false;
     for await (const part of policy.stream((signal) => runAgent(agent, { userId, messages, signal, session, inbound }, { ...(tools ? { tools } : {}), log }))) {
       if (part.type === 'text-delta') answer.append(part.text);
-      else if (part.type === 'media') answer.addMedia({ kind: part.kind, ...(part.url ? { url: part.url } : {}), ...(part.data ? { data: part.data } : {}), ...(part.mimeType ? { mimeType: part.mimeType } : {}) });
+      else if (part.type === 'media') {
+        hasMedia = true;
+        answer.addMedia({ kind: part.kind, ...(part.url ? { url: part.url } : {}), ...(part.data ? { data: part.data } : {}), ...(part.mimeType ? { mimeType: part.mimeType } : {}) });
+      }
       else if (part.type === 'finish') finish = part as RunFinish;
     }
     if (options.voiceReply === true && message.kind === 'voice' && agent.speak !== undefined && answer.text.trim() !== '') {
@@ -109,6 +113,12 @@ async function produce(options: AgentHandlerOptions, message: UserMessage, answe
     await context.append(userId, [userMessage, ...(finish?.messages ?? [{ role: 'assistant', content: answer.text }])]).catch((error: unknown) =>
       log.warn({ err: error }, 'could not store the conversation turn'),
     );
+    if (answer.text.trim() === '' && answer.finished === undefined && !hasMedia) {
+      // A model that says nothing must not turn into an empty reply the user cannot make sense of.
+      log.warn({ provider: agent.name }, 'the agent answered with nothing; sending EXTERNAL_SERVICE_ERROR_MSG');
+      answer.finish('failed', { replacement: errorMessage });
+      return;
+    }
     answer.finish('answered');
     log.info({ provider: agent.name, elapsedMs: Date.now() - startedAt, characters: answer.text.length }, 'agent answered');
   } catch (error) {
