@@ -23,9 +23,13 @@ const LINK = new RegExp(String.raw`\[${LINK_LABEL}\]${LINK_DESTINATION}`, 'g');
 const BARE_URL = /\b(?:https?:\/\/|www\.)[A-Za-z0-9\-._~:/?#[\]@!$&'()+,;=%]+/gi;
 const HTML_COMMENT = /<!--[\s\S]*?(?:-->|$)/g;
 const LINE_BREAK_TAG = /<br\s*\/?>/gi;
-/** Only known HTML tags are removed: `List<String>` or `a <b> c` in prose must survive. */
+/**
+ * Only known HTML tags whose attributes all have values are removed: `List<String>`, `a<b & c>d` or `a<b and c>d`
+ * in prose must survive (valueless attributes are too rare in model output to be worth that risk).
+ */
 const HTML_TAG = new RegExp(
-  String.raw`</?(?:a|abbr|b|big|blockquote|br|center|cite|code|dd|del|details|div|dl|dt|em|font|h[1-6]|hr|i|img|ins|kbd|li|mark|ol|p|pre|q|s|samp|small|span|strike|strong|sub|summary|sup|table|tbody|td|tfoot|th|thead|tr|tt|u|ul|var)(?=[\s/>])(?:\s[^<>]*)?/?>`,
+  String.raw`</?(?:a|abbr|b|big|blockquote|br|center|cite|code|dd|del|details|div|dl|dt|em|font|h[1-6]|hr|i|img|ins|kbd|li|mark|ol|p|pre|q|s|samp|small|span|strike|strong|sub|summary|sup|table|tbody|td|tfoot|th|thead|tr|tt|u|ul|var)` +
+    String.raw`(?:\s+[A-Za-z_:][-\w:.]*\s*=\s*(?:"[^"]*"|'[^']*'|[^\s"'=<>\x60]+))*\s*/?>`,
   'gi',
 );
 const ENTITY = /&(#\d{1,7}|#x[0-9a-f]{1,6}|[a-z]{2,8});/gi;

@@ -114,12 +114,18 @@ void describe('markdownToWeChatText', () => {
     assert.equal(markdownToWeChatText('总结\n===\n内容'), '【总结】\n内容');
   });
 
+  void it('removes real HTML tags with their attributes, but not comparisons that look like tags', () => {
+    assert.equal(markdownToWeChatText('<span class="x" id=\'y\' data-z=1>hi</span> and <b>bold</b>'), 'hi and bold');
+    assert.equal(markdownToWeChatText('a<b & c>d'), 'a<b & c>d');
+  });
+
   void it('leaves text that only looks like Markdown alone', () => {
     const text = lines(
       '3*4=12，2*3*4=24，2**10 = 1024，x * y * z',
       'snake_case_name 和 __init__ 方法，*args 与 **kwargs',
       '#1 priority，#话题，C# 语言',
       'List<String> 和 a < b > c，约~5 分钟，1~3 天',
+      'a<b & c>d，if a<b and c>d then',
       '价格：¥100（含税）；“引号”、『书名』！？',
       '1.5 倍速度，v2.0 版本',
     );
