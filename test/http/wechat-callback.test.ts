@@ -77,6 +77,11 @@ describe('wechat callback', () => {
 
   const message = (content: string) => textMessageXml({ from: USER, to: ACCOUNT, content });
 
+  it('keeps idle keep-alive connections 72 s (WeChat and reverse proxies reuse them), not Node\'s 5 s', () => {
+    assert.equal(strict.app.server.keepAliveTimeout, 72_000);
+    assert.ok(strict.app.server.headersTimeout > strict.app.server.keepAliveTimeout);
+  });
+
   describe('GET verification', () => {
     it('echoes echostr for a valid signature', async () => {
       const query = signedQuery(credentials, { echostr: '5927782489442352469' });
