@@ -11,7 +11,7 @@
 //   --mode aes|plain       message mode (default aes)
 //   --rounds N             rounds; each round runs every peer once, order rotated (default 3)
 //   --duration S           measured seconds per run (default 10)
-//   --warmup S             warm-up seconds before each measured run, 0 = none (default 3)
+//   --warmup S             warm-up seconds before each measured run, 0 = none (default 3; 10 with --ai)
 //   --connections C        wrk connections (default 50)
 //   --only a,b,...         run only these peers (floor-http is always kept: it is the baseline)
 //   --peer "name=command"  add a peer (repeatable); runs under bash in the shared bench dir with PORT and
@@ -25,7 +25,13 @@
 //   --shared DIR           the shared folder (or its bench/ folder); default $WX_SHARED_DIR, else ../shared
 //   --server-cpu N / --load-cpu N   CPUs to pin the server / wrk to when nproc > 1 (default 0 / 1)
 //   --keep-temp            keep the temp folder (request files, server logs) and print its path
-//   --ai                   reserved: AI gateway overhead benchmark (not implemented yet)
+//   --ai                   instead: the AI gateway overhead benchmark (wx-backend with EXTERNAL_SERVICE_TYPE=openai
+//                          on a zero-latency fake model; --connections = concurrent users, default 50; target:
+//                          overhead p99 < 5 ms). Takes --mode --rounds --duration --warmup --connections --min-rate
+//                          (default 5000 with --ai) --json --shared --server-cpu --load-cpu --keep-temp, and:
+//   --think MS             (with --ai) each user waits after a reply before its next message, a random time with
+//                          mean MS (exponential, capped at 4 s, so users do not send in lockstep; default 0)
+//   --cpu-prof DIR         (with --ai) write a CPU profile of each measured wx-backend run to DIR
 // Exit code: 0 when every peer ran (the verdict is a report, FAIL included); 1 when a peer failed to start,
 // failed its correctness check, or a run produced no result; 2 on bad usage.
 import { spawn, spawnSync } from 'node:child_process';
@@ -56,7 +62,7 @@ try {
       mode: { type: 'string', default: 'aes' },
       rounds: { type: 'string', default: '3' },
       duration: { type: 'string', default: '10' },
-      warmup: { type: 'string', default: '3' },
+      warmup: { type: 'string' }, // default 3 (10 with --ai), set below
       connections: { type: 'string', default: '50' },
       only: { type: 'string' },
       peer: { type: 'string', multiple: true, default: [] },
@@ -68,6 +74,8 @@ try {
       'load-cpu': { type: 'string', default: '1' },
       'keep-temp': { type: 'boolean', default: false },
       ai: { type: 'boolean', default: false },
+      think: { type: 'string' },
+      'cpu-prof': { type: 'string' },
       help: { type: 'boolean', short: 'h', default: false },
     },
   }));
@@ -80,9 +88,17 @@ if (o.help) {
   process.exit(0);
 }
 if (o.ai) {
-  console.error('not implemented yet: AI gateway overhead benchmark arrives with the AI issue');
-  process.exit(2);
+  // A benchmark of its own (bench/ai-bench.mjs); nothing below runs.
+  const { runAiBench } = await import('./ai-bench.mjs');
+  process.exit(await runAiBench(o));
 }
+for (const name of ['think', 'cpu-prof']) {
+  if (o[name] !== undefined) {
+    console.error(`--${name} applies to --ai only (see --help)`);
+    process.exit(2);
+  }
+}
+o.warmup ??= '3';
 
 function usageError(msg) {
   console.error(`${msg} (see --help)`);
