@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
-import { describe, it, type TestContext } from 'node:test';
+import { describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Redis } from 'ioredis';
 import { RedisDedupStore } from '../../src/conversation/dedup/redis-dedup-store.js';
-import { deleteKeys, requireRedis, TEST_REDIS_URL, uniquePrefix } from '../support/redis.js';
+import { deleteKeys, requireRedis, TEST_REDIS_URL, uniquePrefix, withConnections } from '../support/redis.js';
 import { runDedupStoreContract } from './dedup-store.contract.js';
 
 runDedupStoreContract(
@@ -22,31 +22,9 @@ runDedupStoreContract(
   { beforeEach: requireRedis },
 );
 
-/**
- * Runs `body` with connections that are closed afterwards, each store on its own connection (as two
- * instances would be), and every key under the test's prefixes deleted.
- */
-async function withConnections(t: TestContext, body: (connect: () => Redis, keyPrefix: string) => Promise<void>): Promise<void> {
-  if (!(await requireRedis(t))) return;
-  const keyPrefix = uniquePrefix('dedup');
-  const connections: Redis[] = [];
-  const connect = (): Redis => {
-    const redis = new Redis(TEST_REDIS_URL);
-    connections.push(redis);
-    return redis;
-  };
-  try {
-    await body(connect, keyPrefix);
-  } finally {
-    const [first] = connections;
-    if (first !== undefined) await deleteKeys(first, keyPrefix);
-    await Promise.all(connections.map((redis) => redis.quit()));
-  }
-}
-
 void describe('RedisDedupStore across instances', () => {
   void it('a second instance sees the claim pending and is woken by pub/sub when the first completes', async (t) => {
-    await withConnections(t, async (connect, keyPrefix) => {
+    await withConnections(t, 'dedup', async (connect, keyPrefix) => {
       const first = new RedisDedupStore({ redis: connect(), keyPrefix });
       // A poll far too slow to matter: only the notification can wake the waiter in time.
       const second = new RedisDedupStore({ redis: connect(), keyPrefix, pollIntervalMs: 60_000 });
@@ -67,7 +45,7 @@ void describe('RedisDedupStore across instances', () => {
   });
 
   void it('a release on one instance resolves waiters on another with undefined', async (t) => {
-    await withConnections(t, async (connect, keyPrefix) => {
+    await withConnections(t, 'dedup', async (connect, keyPrefix) => {
       const first = new RedisDedupStore({ redis: connect(), keyPrefix });
       const second = new RedisDedupStore({ redis: connect(), keyPrefix, pollIntervalMs: 60_000 });
       try {
@@ -86,7 +64,7 @@ void describe('RedisDedupStore across instances', () => {
   });
 
   void it('the poll notices a claim that expires, without any notification', async (t) => {
-    await withConnections(t, async (connect, keyPrefix) => {
+    await withConnections(t, 'dedup', async (connect, keyPrefix) => {
       const first = new RedisDedupStore({ redis: connect(), keyPrefix });
       const second = new RedisDedupStore({ redis: connect(), keyPrefix, pollIntervalMs: 50 });
       try {
@@ -101,7 +79,7 @@ void describe('RedisDedupStore across instances', () => {
   });
 
   void it('a store cannot release a claim it does not own', async (t) => {
-    await withConnections(t, async (connect, keyPrefix) => {
+    await withConnections(t, 'dedup', async (connect, keyPrefix) => {
       const owner = new RedisDedupStore({ redis: connect(), keyPrefix });
       const other = new RedisDedupStore({ redis: connect(), keyPrefix });
       try {
@@ -117,7 +95,7 @@ void describe('RedisDedupStore across instances', () => {
   });
 
   void it('a stale release does not remove a newer claim', async (t) => {
-    await withConnections(t, async (connect, keyPrefix) => {
+    await withConnections(t, 'dedup', async (connect, keyPrefix) => {
       const first = new RedisDedupStore({ redis: connect(), keyPrefix });
       const second = new RedisDedupStore({ redis: connect(), keyPrefix });
       try {
@@ -133,7 +111,7 @@ void describe('RedisDedupStore across instances', () => {
   });
 
   void it('prefixes isolate: the same key under another prefix is independent', async (t) => {
-    await withConnections(t, async (connect, keyPrefix) => {
+    await withConnections(t, 'dedup', async (connect, keyPrefix) => {
       const redis = connect();
       const otherPrefix = `${keyPrefix}other:`;
       const store = new RedisDedupStore({ redis, keyPrefix: `${keyPrefix}one:` });
@@ -152,7 +130,7 @@ void describe('RedisDedupStore across instances', () => {
   });
 
   void it('close() quits only the connections the store created', async (t) => {
-    await withConnections(t, async (connect, keyPrefix) => {
+    await withConnections(t, 'dedup', async (connect, keyPrefix) => {
       const redis = connect();
       const store = new RedisDedupStore({ redis, keyPrefix });
       await store.claim('wxapp|1', 10_000);

@@ -44,3 +44,26 @@ export async function deleteKeys(redis: Redis, prefix: string): Promise<void> {
   const keys = await redis.keys(`${prefix}*`);
   if (keys.length > 0) await redis.del(...keys);
 }
+
+/**
+ * Runs `body` with Redis connections made on demand (each store on its own connection, as separate instances
+ * would be) and a key prefix unique to the test; afterwards every key under the prefix is deleted and every
+ * connection closed. Skips (or fails under CI=true) without Redis, like `requireRedis`.
+ */
+export async function withConnections(t: TestContext, label: string, body: (connect: () => Redis, keyPrefix: string) => Promise<void>): Promise<void> {
+  if (!(await requireRedis(t))) return;
+  const keyPrefix = uniquePrefix(label);
+  const connections: Redis[] = [];
+  const connect = (): Redis => {
+    const redis = new Redis(TEST_REDIS_URL);
+    connections.push(redis);
+    return redis;
+  };
+  try {
+    await body(connect, keyPrefix);
+  } finally {
+    const [first] = connections;
+    if (first !== undefined) await deleteKeys(first, keyPrefix);
+    await Promise.all(connections.map((redis) => redis.quit()));
+  }
+}

@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
-import { describe, it, type TestContext } from 'node:test';
+import { describe, it } from 'node:test';
 import { Redis } from 'ioredis';
 import type { ChatMessage } from '../../../src/ai/agent.js';
 import { RedisContextStore } from '../../../src/conversation/context/redis-context-store.js';
-import { deleteKeys, requireRedis, TEST_REDIS_URL, uniquePrefix } from '../../support/redis.js';
+import { deleteKeys, requireRedis, TEST_REDIS_URL, uniquePrefix, withConnections } from '../../support/redis.js';
 import { runContextStoreContract, turn } from './context-store.contract.js';
 
 runContextStoreContract(
@@ -22,33 +22,11 @@ runContextStoreContract(
   { beforeEach: requireRedis },
 );
 
-/**
- * Runs `body` with connections that are closed afterwards, each store on its own connection (as two instances
- * would be), and every key under the test's prefix deleted.
- */
-async function withConnections(t: TestContext, body: (connect: () => Redis, keyPrefix: string) => Promise<void>): Promise<void> {
-  if (!(await requireRedis(t))) return;
-  const keyPrefix = uniquePrefix('context');
-  const connections: Redis[] = [];
-  const connect = (): Redis => {
-    const redis = new Redis(TEST_REDIS_URL);
-    connections.push(redis);
-    return redis;
-  };
-  try {
-    await body(connect, keyPrefix);
-  } finally {
-    const [first] = connections;
-    if (first !== undefined) await deleteKeys(first, keyPrefix);
-    await Promise.all(connections.map((redis) => redis.quit()));
-  }
-}
-
 const USER = 'oUser_concurrent';
 
 void describe('RedisContextStore across instances', () => {
   void it('two instances appending for one user at the same time both keep every turn', async (t) => {
-    await withConnections(t, async (connect, keyPrefix) => {
+    await withConnections(t, 'context', async (connect, keyPrefix) => {
       const first = new RedisContextStore({ redis: connect(), keyPrefix, maxTurns: 100 });
       const second = new RedisContextStore({ redis: connect(), keyPrefix, maxTurns: 100 });
       const appends: Promise<void>[] = [];
@@ -71,7 +49,7 @@ void describe('RedisContextStore across instances', () => {
   });
 
   void it('session updates from two instances at the same time are all kept', async (t) => {
-    await withConnections(t, async (connect, keyPrefix) => {
+    await withConnections(t, 'context', async (connect, keyPrefix) => {
       const first = new RedisContextStore({ redis: connect(), keyPrefix });
       const second = new RedisContextStore({ redis: connect(), keyPrefix });
       await Promise.all(Array.from({ length: 10 }, (_, index) => [
@@ -86,7 +64,7 @@ void describe('RedisContextStore across instances', () => {
   });
 
   void it('keeps one JSON key per user under {prefix}ctx:, expiring after ttlSeconds', async (t) => {
-    await withConnections(t, async (connect, keyPrefix) => {
+    await withConnections(t, 'context', async (connect, keyPrefix) => {
       const redis = connect();
       const store = new RedisContextStore({ redis, keyPrefix, ttlSeconds: 120 });
       await store.append('oUser1', turn(1));
@@ -100,7 +78,7 @@ void describe('RedisContextStore across instances', () => {
   });
 
   void it('an unreadable value counts as no context and is replaced by the next write', async (t) => {
-    await withConnections(t, async (connect, keyPrefix) => {
+    await withConnections(t, 'context', async (connect, keyPrefix) => {
       const redis = connect();
       const store = new RedisContextStore({ redis, keyPrefix });
       await redis.set(`${keyPrefix}ctx:${USER}`, 'not json {', 'PX', 60_000);
@@ -111,7 +89,7 @@ void describe('RedisContextStore across instances', () => {
   });
 
   void it('prefixes isolate: the same user under another prefix is independent', async (t) => {
-    await withConnections(t, async (connect, keyPrefix) => {
+    await withConnections(t, 'context', async (connect, keyPrefix) => {
       const redis = connect();
       const one = new RedisContextStore({ redis, keyPrefix: `${keyPrefix}one:` });
       const other = new RedisContextStore({ redis, keyPrefix: `${keyPrefix}other:` });
@@ -121,7 +99,7 @@ void describe('RedisContextStore across instances', () => {
   });
 
   void it('close() leaves the caller\'s connection open', async (t) => {
-    await withConnections(t, async (connect, keyPrefix) => {
+    await withConnections(t, 'context', async (connect, keyPrefix) => {
       const redis = connect();
       const store = new RedisContextStore({ redis, keyPrefix });
       await store.close();
