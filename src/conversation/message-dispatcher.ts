@@ -83,16 +83,19 @@ export class MessageDispatcher {
     }
     const arrivedAt = this.#now();
     const outcome = this.#answer(message, messageKey);
-    const settle = (settled: string | DeferredAnswer | undefined): DeliveryResult | Promise<DeliveryResult> => {
-      if (settled === undefined) return { replyXml: '', source: 'window-passed', messageKey };
-      if (typeof settled === 'string') return { replyXml: settled, source: 'handled', messageKey };
-      if (coordinator !== undefined) return coordinator.first(message, messageKey, settled.answer, arrivedAt);
-      const failed = this.#record(messageKey, this.#handlerFailed(new Error('a handler answered with a live answer, but no answer coordinator is configured'), message, messageKey));
-      return isPromise(failed) ? failed.then((replyXml) => ({ replyXml, source: 'failed', messageKey })) : { replyXml: failed, source: 'failed', messageKey };
-    };
-    if (!isPromise(outcome)) return settle(outcome);
+    if (!isPromise(outcome)) return this.#settle(message, messageKey, outcome, arrivedAt);
     // A slow handler that still returns a live answer hands it over as soon as it has one.
-    return this.#window.within(outcome).then((settled) => (settled === undefined ? settle(undefined) : settle(settled)));
+    return this.#window.within(outcome).then((settled) => this.#settle(message, messageKey, settled, arrivedAt));
+  }
+
+  /** The first delivery's result from what the router gave: a recorded reply, none in time, or a live answer. */
+  #settle(message: InboundMessage, messageKey: string, settled: string | DeferredAnswer | undefined, arrivedAt: number): DeliveryResult | Promise<DeliveryResult> {
+    if (settled === undefined) return { replyXml: '', source: 'window-passed', messageKey };
+    if (typeof settled === 'string') return { replyXml: settled, source: 'handled', messageKey };
+    const { coordinator } = this.#options;
+    if (coordinator !== undefined) return coordinator.first(message, messageKey, settled.answer, arrivedAt);
+    const failed = this.#record(messageKey, this.#handlerFailed(new Error('a handler answered with a live answer, but no answer coordinator is configured'), message, messageKey));
+    return isPromise(failed) ? failed.then((replyXml) => ({ replyXml, source: 'failed', messageKey })) : { replyXml: failed, source: 'failed', messageKey };
   }
 
   /**
@@ -107,10 +110,16 @@ export class MessageDispatcher {
     } catch (error) {
       return this.#record(messageKey, this.#handlerFailed(error, message, messageKey));
     }
-    const settle = (reply: HandlerResult): string | DeferredAnswer | Promise<string> =>
-      isDeferredAnswer(reply) ? reply : this.#record(messageKey, this.#replyXml(message, messageKey, reply));
-    if (!isPromise(result)) return settle(result);
-    return result.then(settle, (error: unknown) => this.#record(messageKey, this.#handlerFailed(error, message, messageKey)));
+    if (!isPromise(result)) return this.#recordResult(message, messageKey, result);
+    return result.then(
+      (reply) => this.#recordResult(message, messageKey, reply),
+      (error: unknown) => this.#record(messageKey, this.#handlerFailed(error, message, messageKey)),
+    );
+  }
+
+  /** A ready reply is recorded for retries; a live answer goes on unrecorded (the coordinator records it). */
+  #recordResult(message: InboundMessage, messageKey: string, reply: HandlerResult): string | DeferredAnswer | Promise<string> {
+    return isDeferredAnswer(reply) ? reply : this.#record(messageKey, this.#replyXml(message, messageKey, reply));
   }
 
   #replyXml(message: InboundMessage, messageKey: string, reply: Reply | undefined): string {
