@@ -18,6 +18,7 @@ import {
   type AgentRequest,
   type FinishReason,
 } from '../agent.js';
+import { createNodeHttpFetch, type NodeHttpFetch } from './node-http-fetch.js';
 import { toOpenAIMessages, toOpenAITool } from './openai-messages.js';
 import { ToolCallAssembler } from './openai-tool-calls.js';
 import { baseUrlOf } from './service-url.js';
@@ -58,6 +59,7 @@ export class OpenAIAgent implements Agent {
   /** The SDK's `baseURL`, derived from `options.url`. */
   readonly baseUrl: string;
   private readonly client: OpenAI;
+  private readonly fetch: NodeHttpFetch;
   private readonly includeUsage: boolean;
   private readonly transcriptionModel: string;
   private readonly speechModel: string;
@@ -73,7 +75,9 @@ export class OpenAIAgent implements Agent {
     this.speechVoice = options.speechVoice ?? 'alloy';
     const speech = options.speech ?? true;
     this.capabilities = { vision: true, imageUrls: true, tools: true, speechToText: speech, textToSpeech: speech };
+    this.fetch = createNodeHttpFetch();
     this.client = new OpenAI({
+      fetch: this.fetch,
       apiKey: options.apiKey === undefined || options.apiKey === '' ? PLACEHOLDER_API_KEY : options.apiKey,
       baseURL: this.baseUrl,
       maxRetries: 0,
@@ -140,7 +144,7 @@ export class OpenAIAgent implements Agent {
   }
 
   async close(): Promise<void> {
-    // The SDK uses the global fetch's pooled connections; there is nothing of its own to release.
+    this.fetch.close();
   }
 
   /** The SDK's errors in the spec's terms; order matters, as the abort and connection errors are `APIError`s too. */
