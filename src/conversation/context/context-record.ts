@@ -43,19 +43,48 @@ export function toConversationContext(record: ContextRecord): ConversationContex
 
 /** `record` with `messages` appended as one turn, within `limits` (see `context-store.ts`). */
 export function appendTurn(record: ContextRecord, messages: readonly ChatMessage[], limits: ContextLimits): ContextRecord {
-  if (limits.maxTurns === 0) return { ...record, turns: [] };
-  let turn = messages.map(storableMessage);
-  if (turn.length === 0) return record;
-  if (jsonBytes(turn) > limits.maxBytes) turn = shortenTurn(turn, limits.maxBytes);
+  return appendSizedTurn(record, undefined, messages, limits).record;
+}
 
-  const turns = [...record.turns, turn].filter((each) => each.length > 0).slice(-limits.maxTurns);
-  const sizes = turns.map(jsonBytes);
-  let total = sizes.reduce((sum, size) => sum + size, 0);
-  while (total > limits.maxBytes && turns.length > 1) {
+/** A record with the JSON size of each of its turns, so that a store keeping it need not measure them again. */
+export interface SizedRecord {
+  record: ContextRecord;
+  turnBytes: number[];
+}
+
+/** `appendTurn`, given the sizes of the record's turns if known (measured otherwise); returns the new sizes. */
+export function appendSizedTurn(
+  record: ContextRecord,
+  turnBytes: readonly number[] | undefined,
+  messages: readonly ChatMessage[],
+  limits: ContextLimits,
+): SizedRecord {
+  if (limits.maxTurns === 0) return { record: { ...record, turns: [] }, turnBytes: [] };
+  let turn = messages.map(storableMessage);
+  if (turn.length === 0) return { record, turnBytes: turnBytes?.length === record.turns.length ? [...turnBytes] : record.turns.map(jsonBytes) };
+  let turnSize = jsonBytes(turn);
+  if (turnSize > limits.maxBytes) {
+    turn = shortenTurn(turn, limits.maxBytes);
+    turnSize = jsonBytes(turn);
+  }
+  const turns = [...record.turns];
+  const sizes = turnBytes?.length === turns.length ? [...turnBytes] : turns.map(jsonBytes);
+  turns.push(turn);
+  sizes.push(turnSize);
+  // Empty turns are dropped; beyond `maxTurns` and then `maxBytes`, the oldest go first (the newest always stays).
+  for (let index = turns.length - 1; index >= 0; index--) {
+    if (turns[index]!.length === 0) {
+      turns.splice(index, 1);
+      sizes.splice(index, 1);
+    }
+  }
+  let total = 0;
+  for (const size of sizes) total += size;
+  while (turns.length > 1 && (turns.length > limits.maxTurns || total > limits.maxBytes)) {
     turns.shift();
     total -= sizes.shift()!;
   }
-  return { ...record, turns };
+  return { record: { ...record, turns }, turnBytes: sizes };
 }
 
 /** `record` with one session value set (`undefined` removes it), as it would come back from JSON. */
@@ -68,6 +97,9 @@ export function withSessionValue(record: ContextRecord, key: string, value: unkn
 
 /** A copy of `message` as stored: image bytes replaced (see `context-store.ts`), JSON-clean. */
 export function storableMessage(message: ChatMessage): ChatMessage {
+  // Plain text messages (nearly all) are copied field by field; the rest through JSON, which drops what JSON cannot hold.
+  if (typeof message.content === 'string' && (message.role === 'user' || message.role === 'system')) return { role: message.role, content: message.content };
+  if (message.role === 'assistant' && message.toolCalls === undefined) return { role: 'assistant', content: message.content };
   if (message.role !== 'user' || typeof message.content === 'string') return JSON.parse(JSON.stringify(message)) as ChatMessage;
   const content = message.content.map((part): TextPart | ImagePart => {
     if (part.type === 'text') return { type: 'text', text: part.text };

@@ -1,5 +1,5 @@
 import type { ChatMessage } from '../../ai/agent.js';
-import { appendTurn, emptyRecord, toConversationContext, withSessionValue, type ContextRecord } from './context-record.js';
+import { appendSizedTurn, emptyRecord, withSessionValue, type ContextRecord } from './context-record.js';
 import { resolveContextLimits, type ContextLimits, type ContextStore, type ConversationContext } from './context-store.js';
 
 /** Default bound on users kept; at the 16 KB default per user that is at most ~160 MB, typically far less. */
@@ -16,7 +16,10 @@ export interface MemoryContextStoreOptions extends Partial<ContextLimits> {
 }
 
 interface Entry {
+  /** Never changed in place (each write makes a new one), and frozen, so that readers can share its parts. */
   record: ContextRecord;
+  /** The JSON size of each turn, measured once when the turn was added. */
+  turnBytes: number[];
   expiresAt: number;
 }
 
@@ -46,18 +49,26 @@ export class MemoryContextStore implements ContextStore {
 
   async load(userId: string): Promise<ConversationContext> {
     const entry = this.#liveEntry(userId);
-    if (entry === undefined) return toConversationContext(emptyRecord());
+    if (entry === undefined) return { messages: [], session: {} };
     this.#touch(userId, entry);
-    return structuredClone(toConversationContext(entry.record));
+    // The caller gets messages and a session it may change; the stored ones are frozen, so a copy of the top
+    // level of each message is enough (and far cheaper than a deep clone).
+    const messages: ChatMessage[] = [];
+    for (const turn of entry.record.turns) for (const message of turn) messages.push(copyMessage(message));
+    const session = entry.record.session;
+    return { messages, session: Object.keys(session).length === 0 ? {} : structuredClone(session) };
   }
 
   async append(userId: string, messages: readonly ChatMessage[]): Promise<void> {
     if (messages.length === 0) return;
-    this.#write(userId, (record) => appendTurn(record, messages, this.#limits));
+    const entry = this.#liveEntry(userId);
+    const { record, turnBytes } = appendSizedTurn(entry?.record ?? emptyRecord(), entry?.turnBytes, messages, this.#limits);
+    this.#write(userId, record, turnBytes);
   }
 
   async setSession(userId: string, key: string, value: unknown): Promise<void> {
-    this.#write(userId, (record) => withSessionValue(record, key, value));
+    const entry = this.#liveEntry(userId);
+    this.#write(userId, withSessionValue(entry?.record ?? emptyRecord(), key, value), entry?.turnBytes ?? []);
   }
 
   async reset(userId: string): Promise<void> {
@@ -69,9 +80,9 @@ export class MemoryContextStore implements ContextStore {
     this.#entries.clear();
   }
 
-  #write(userId: string, change: (record: ContextRecord) => ContextRecord): void {
-    const record = change(this.#liveEntry(userId)?.record ?? emptyRecord());
-    this.#touch(userId, { record, expiresAt: Date.now() + this.#limits.ttlSeconds * 1000 });
+  #write(userId: string, record: ContextRecord, turnBytes: number[]): void {
+    deepFreeze(record);
+    this.#touch(userId, { record, turnBytes, expiresAt: Date.now() + this.#limits.ttlSeconds * 1000 });
     while (this.#entries.size > this.#maxUsers) this.#entries.delete(this.#entries.keys().next().value!);
   }
 
@@ -94,4 +105,18 @@ export class MemoryContextStore implements ContextStore {
       if (entry.expiresAt <= now) this.#entries.delete(userId);
     }
   }
+}
+
+/** A message whose own fields (and content parts and tool calls) the caller may change without touching the store. */
+function copyMessage(message: ChatMessage): ChatMessage {
+  if (message.role === 'user' && typeof message.content !== 'string') return { role: 'user', content: message.content.map((part) => ({ ...part })) };
+  if (message.role === 'assistant' && message.toolCalls !== undefined) return { ...message, toolCalls: message.toolCalls.map((call) => ({ ...call })) };
+  return { ...message };
+}
+
+/** Freezes `value` and everything reachable from it that is not frozen yet (earlier turns already are). */
+function deepFreeze(value: unknown): void {
+  if (typeof value !== 'object' || value === null || Object.isFrozen(value)) return;
+  Object.freeze(value);
+  for (const key of Object.keys(value)) deepFreeze((value as Record<string, unknown>)[key]);
 }

@@ -216,6 +216,7 @@ export function runContextStoreContract(name: string, createStore: CreateContext
       await store.setSession(USER, 'list', [1]);
       const loaded = await store.load(USER);
       loaded.messages.push(...turn(2));
+      loaded.messages[0]!.content = 'changed';
       (loaded.session.list as number[]).push(2);
       assert.deepEqual(await store.load(USER), { messages: turn(1), session: { list: [1] } });
     });
