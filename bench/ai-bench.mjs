@@ -19,6 +19,7 @@ import path from 'node:path';
 import readline from 'node:readline';
 import { setImmediate, setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { cpuTimes, stealShare, STEAL_WARN_PERCENT } from './cpu-steal.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const repoRoot = path.resolve(here, '..');
@@ -272,23 +273,23 @@ class AiBench {
     return { dir, perUser, from, to: this.nextI, gen_ms: Math.round(performance.now() - t0) };
   }
 
-  perUser(seconds) {
+  perUser(seconds, think) {
     const rate = Math.max(this.MIN_RATE, this.bestRate ?? 0);
     let n = Math.ceil((rate * seconds * SAFETY) / this.USERS);
     // With think time a user sends about seconds / think messages (fewer while waiting for replies); the wait
     // is random, so allow for a generous tail (Poisson: mean + 6 sigma).
-    if (this.THINK > 0) {
-      const mean = (seconds * 1000) / this.THINK;
+    if (think > 0) {
+      const mean = (seconds * 1000) / think;
       n = Math.min(n, Math.ceil(mean + 6 * Math.sqrt(mean) + 10));
     }
     return Math.max(10, n);
   }
 
-  async runWrk(port, seconds, dir) {
+  async runWrk(port, seconds, dir, think) {
     const marker = this.MODE === 'aes' ? '<Encrypt>' : '<Content>';
     const argv = this.pinned(this.LOAD_CPU, ['wrk', `-t${this.USERS}`, `-c${this.USERS}`, `-d${seconds}s`,
       '--timeout', '10s', '-s', LUA, `http://127.0.0.1:${port}`, '--', dir, marker]);
-    const { code, out } = await this.run(argv, { env: { ...process.env, AI_THINK_MS: String(this.THINK) } });
+    const { code, out } = await this.run(argv, { env: { ...process.env, AI_THINK_MS: String(think) } });
     const m = /^RESULT (\{.*\})\s*$/m.exec(out);
     if (!m) throw new Error(`wrk gave no result (exit ${code}): ${out.trim().slice(-400)}`);
     return JSON.parse(m[1]);
@@ -391,33 +392,38 @@ class AiBench {
     const argv = this.pinned(this.SERVER_CPU, [process.execPath, CLIENT, '--url', `${this.fakeUrl}/v1`, '--client', client,
       '--users', String(this.USERS), '--duration', String(this.DURATION), '--warmup', String(this.WARMUP), '--think', String(this.THINK)]);
     await this.fakeReset();
+    const cpu0 = cpuTimes(); // around warm-up and measured run: the client measures both in one process
     const { code, out } = await this.run(argv, { cwd: repoRoot });
+    const steal = stealShare(cpu0, cpuTimes());
     const m = /^RESULT (\{.*\})\s*$/m.exec(out);
     if (!m) throw new Error(`model client gave no result (exit ${code}): ${out.trim().slice(-400)}`);
     const r = JSON.parse(m[1]);
+    r.steal_pct = steal;
     r.fake = (await this.fakeStats()).handling;
     return r;
   }
 
   async runGateway(round) {
     const openids = Array.from({ length: this.USERS }, () => this.randomOpenid());
-    const wset = this.WARMUP > 0 ? await this.writeUserSets(path.join(this.TMP, 'warmup'), openids, this.perUser(this.WARMUP)) : null;
-    const mset = await this.writeUserSets(path.join(this.TMP, 'measured'), openids, this.perUser(this.DURATION));
+    const wset = this.WARMUP > 0 ? await this.writeUserSets(path.join(this.TMP, 'warmup'), openids, this.perUser(this.WARMUP, 0)) : null;
+    const mset = await this.writeUserSets(path.join(this.TMP, 'measured'), openids, this.perUser(this.DURATION, this.THINK));
     const log = path.join(this.TMP, `wx-backend-r${round}.log`);
     const profilesBefore = this.PROF_DIR ? new Set(fs.readdirSync(this.PROF_DIR)) : null;
     const srv = await this.startServer(log, { profile: true });
     const rec = {};
     try {
       if (wset) {
-        const w = await this.runWrk(srv.port, this.WARMUP, wset.dir);
+        const w = await this.runWrk(srv.port, this.WARMUP, wset.dir, 0);
         rec.warmup = { requests: w.requests, issued: w.issued, rps: w.rps, p99_ms: w.p99_ms, errors: errorsOf(w), non2xx: w.non2xx,
           socket_errors: w.socket_errors, timeouts: w.timeouts, other: w.other, wrapped: w.wrapped };
         await sleep(300); // let the warm-up's last answers finish before counting
       }
       await this.fakeReset();
       const cpu0 = this.cpuMs(srv.pid);
-      const m = await this.runWrk(srv.port, this.DURATION, mset.dir);
+      const host0 = cpuTimes();
+      const m = await this.runWrk(srv.port, this.DURATION, mset.dir, this.THINK);
       const cpu1 = this.cpuMs(srv.pid);
+      rec.steal_pct = stealShare(host0, cpuTimes());
       await sleep(300);
       const fake = await this.fakeStats();
       Object.assign(rec, m, { per_user: mset.perUser, i_range: [mset.from, mset.to], gen_ms: mset.gen_ms, fake_requests: fake.requests,
@@ -570,7 +576,7 @@ class AiBench {
         }
         const errs = kind === 'gateway' ? errorsOf(rec) : rec.errors;
         const line = `round ${r}/${this.ROUNDS} ${kind.padEnd(11)} ${fmt(rec.rps).padStart(6)} req/s  p50 ${fmt(rec.p50_ms, 2)} ms  ` +
-          `p99 ${fmt(rec.p99_ms, 2)} ms  errors ${errs}`;
+          `p99 ${fmt(rec.p99_ms, 2)} ms  errors ${errs}` + (rec.steal_pct === null ? '' : `  steal ${fmt(rec.steal_pct, 1)}%`);
         if (kind !== 'gateway') {
           console.log(`${line}  client CPU ${fmt(rec.cpu_us_per_req)} µs/req`);
           continue;
@@ -631,6 +637,11 @@ class AiBench {
       'percentiles; CPU: the measuring client\'s (model rows) or the server process\'s (gateway) CPU time per request; ' +
       'errors: failed or wrong answers (model rows), non-2xx + socket errors + timeouts + non-passive replies + ' +
       'wx-backend warnings (gateway, warm-ups included)');
+    const stolen = good.filter((x) => x.steal_pct !== null && x.steal_pct > STEAL_WARN_PERCENT);
+    if (stolen.length) {
+      console.log(`warning: ${stolen.length} of ${good.length} runs lost more than ${STEAL_WARN_PERCENT}% of the machine's CPU time to ` +
+        `other guests (steal up to ${fmt(Math.max(...stolen.map((x) => x.steal_pct)), 1)}%): latency in those runs is unreliable`);
+    }
 
     const gs = summary.gateway;
     let verdict = null;
@@ -648,6 +659,9 @@ class AiBench {
         model_requests_pass: modelOk, wrapped, mode: this.MODE, users: this.USERS, think_ms: this.THINK };
       console.log(`wx-backend with EXTERNAL_SERVICE_TYPE=openai, ${this.MODE} mode, ${this.USERS} concurrent users` +
         `${this.THINK ? ` (${this.THINK} ms think time)` : ''}:`);
+      const unreliable = good.filter((x) => x.steal_pct !== null && x.steal_pct > STEAL_WARN_PERCENT).length;
+      verdict.runs_with_steal = unreliable;
+      if (unreliable) console.log(`(unreliable: ${unreliable} runs with steal > ${STEAL_WARN_PERCENT}%; rerun on a quiet machine)`);
       console.log(`AI gateway overhead p99: ${ov.p99_ms.toFixed(2)} ms (target < ${TARGET_P99_MS} ms) ${pf(p99Ok)}` +
         (ov.rounds > 1 ? `   [median of ${ov.rounds} rounds; worst ${ov.p99_worst_ms.toFixed(2)} ms; p50 ${ov.p50_ms.toFixed(2)} ms]` : ''));
       console.log(`errors: ${gs.errors} ${pf(gs.errors === 0)}`);

@@ -124,7 +124,7 @@ function sseText(body) {
 
 const call = await makeClient(o.client);
 
-async function phase(seconds, measure) {
+async function phase(seconds, measure, think) {
   const latencies = [];
   let errors = 0;
   let sample;
@@ -133,8 +133,8 @@ async function phase(seconds, measure) {
   const started = performance.now();
   await Promise.all(Array.from({ length: USERS }, async (_, user) => {
     while (performance.now() < end) {
-      if (THINK > 0) {
-        const wait = Math.min(-THINK * Math.log(1 - Math.random()), 4000, end - performance.now());
+      if (think > 0) {
+        const wait = Math.min(-think * Math.log(1 - Math.random()), 4000, end - performance.now());
         if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
         if (performance.now() >= end) break;
       }
@@ -155,9 +155,9 @@ async function phase(seconds, measure) {
   return { latencies, errors, sample, seconds: (performance.now() - started) / 1000 };
 }
 
-if (WARMUP > 0) await phase(WARMUP, false);
+if (WARMUP > 0) await phase(WARMUP, false, 0);
 const cpu0 = process.cpuUsage();
-const m = await phase(DURATION, true);
+const m = await phase(DURATION, true, THINK);
 const cpu = process.cpuUsage(cpu0);
 const s = Float64Array.from(m.latencies).sort();
 const at = (q) => (s.length ? s[Math.min(s.length - 1, Math.ceil(q * s.length) - 1)] : NaN);

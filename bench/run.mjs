@@ -43,6 +43,7 @@ import path from 'node:path';
 import { setImmediate, setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
+import { cpuTimes, stealShare, STEAL_WARN_PERCENT } from './cpu-steal.mjs';
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -471,8 +472,10 @@ for (let r = 1; r <= ROUNDS && !interrupted; r++) {
         const w = await runWrk(port, WARMUP, wset.file);
         rec.warmup = { ...w, distinct: wset.count, i_range: [wset.from, wset.to], gen_ms: wset.gen_ms };
       }
+      const cpu0 = cpuTimes();
       const m = await runWrk(port, DURATION, mset.file);
-      Object.assign(rec, m, { distinct: mset.count, i_range: [mset.from, mset.to], gen_ms: mset.gen_ms });
+      const steal = stealShare(cpu0, cpuTimes());
+      Object.assign(rec, m, { distinct: mset.count, i_range: [mset.from, mset.to], gen_ms: mset.gen_ms, steal_pct: steal });
       bestRate.set(peer.name, Math.max(m.rps, bestRate.get(peer.name) ?? 0));
       // requests issued = completed + at most one in flight per connection
       if (peer.dedup && m.requests + CONNS > mset.count) {
@@ -494,7 +497,8 @@ for (let r = 1; r <= ROUNDS && !interrupted; r++) {
     } else {
       const warm = rec.warmup ? `  (warm-up ${fmt(rec.warmup.rps)} req/s${errorsOf(rec.warmup) ? `, ${errorsOf(rec.warmup)} errors` : ''})` : '';
       console.log(`round ${r}/${ROUNDS} ${peer.name.padEnd(22)} ${fmt(rec.rps).padStart(7)} req/s  p50 ${fmt(rec.p50_ms, 2)} ms` +
-        `  p99 ${fmt(rec.p99_ms, 2)} ms  errors ${errorsOf(rec)}  distinct ${rec.distinct}${warm}`);
+        `  p99 ${fmt(rec.p99_ms, 2)} ms  errors ${errorsOf(rec)}  distinct ${rec.distinct}${warm}` +
+        (rec.steal_pct === null ? '' : `  steal ${fmt(rec.steal_pct, 1)}%`));
     }
   }
 }
@@ -522,6 +526,7 @@ for (const peer of selected) {
     errors: rs.reduce((a, x) => a + errorsOf(x), 0),
     warmup_errors: rs.reduce((a, x) => a + (x.warmup ? errorsOf(x.warmup) : 0), 0),
     distinct_min: Math.min(...rs.map((x) => x.distinct)),
+    steal_max_pct: Math.max(...rs.map((x) => x.steal_pct ?? 0)),
     vs_floor: ratioMedian(rs, floorRps), vs_minimal: ratioMedian(rs, minRps),
   });
 }
@@ -536,6 +541,11 @@ for (const s of summary) {
 }
 console.log('req/s, p50, p99: median over rounds; ratios: median over rounds of same-round ratios; ' +
   'errors: non-2xx + socket errors + timeouts in the measured runs');
+const stolen = good.filter((x) => x.steal_pct !== null && x.steal_pct > STEAL_WARN_PERCENT);
+if (stolen.length) {
+  console.log(`warning: ${stolen.length} of ${good.length} runs lost more than ${STEAL_WARN_PERCENT}% of the machine's CPU time to ` +
+    `other guests (steal up to ${fmt(Math.max(...stolen.map((x) => x.steal_pct)), 1)}%): latency and rates in those runs are unreliable`);
+}
 
 let verdict = null;
 const ws = summary.find((s) => s.peer === 'wx-backend');
@@ -547,7 +557,10 @@ if (!ws || ws.rps_median === undefined) {
   verdict = { ratio_vs_minimal: ws.vs_minimal, ratio_pass: ratioOk, p99_ms: ws.p99_ms, p99_pass: p99Ok,
     errors: errs, errors_pass: errs === 0, wrapped: wrapped.length, mode: MODE, connections: CONNS };
   const pf = (ok) => (ok ? 'PASS' : 'FAIL');
-  console.log(`wx-backend, ${MODE} mode, ${CONNS} connections:`);
+  const unreliable = good.filter((x) => x.steal_pct !== null && x.steal_pct > STEAL_WARN_PERCENT).length;
+  verdict.runs_with_steal = unreliable;
+  console.log(`wx-backend, ${MODE} mode, ${CONNS} connections:` +
+    (unreliable ? ` (unreliable: ${unreliable} runs with steal > ${STEAL_WARN_PERCENT}%; rerun on a quiet machine)` : ''));
   console.log(Number.isFinite(ws.vs_minimal)
     ? `req/s ratio vs node-crypto-minimal: ${ws.vs_minimal.toFixed(2)} (target >= 0.80) ${pf(ratioOk)}`
     : 'req/s ratio vs node-crypto-minimal: n/a (node-crypto-minimal not measured) FAIL');
