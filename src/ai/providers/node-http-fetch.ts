@@ -61,9 +61,10 @@ export class ResponseHeaders {
   }
 
   *entries(): IterableIterator<[string, string]> {
-    for (const name of Object.keys(this.#raw).sort()) {
-      const value = this.get(name);
-      if (value !== null) yield [name, value];
+    const raw = this.#raw;
+    for (const name in raw) {
+      const value = raw[name];
+      if (value !== undefined) yield [name, Array.isArray(value) ? value.join(', ') : value];
     }
   }
 

@@ -15,6 +15,7 @@ import type { ToolRegistry } from '../../ai/tools/tool-registry.js';
 import { LiveAnswer } from '../../delivery/live-answer.js';
 import type { InboundMessage } from '../../wechat/message/types.js';
 import type { ContextStore } from '../context/context-store.js';
+import { lazyChild } from '../../logging/lazy-child.js';
 import type { Handler, HandlerResult } from '../router.js';
 import { UserQueue } from '../user-queue.js';
 
@@ -60,7 +61,7 @@ export function agentHandler(options: AgentHandlerOptions): Handler {
       }
     }
     const answer = new LiveAnswer();
-    const log = context.log.child({ messageKey: context.messageKey, answerId: answer.id });
+    const log = lazyChild(context.log, { messageKey: context.messageKey, answerId: answer.id });
     void queue.run(message.fromUserName, () => produce(options, message, answer, log));
     return { type: 'answer', answer };
   };
