@@ -1,15 +1,17 @@
 // `npm run bench -- --ai`: the AI gateway's overhead per message on top of a zero-latency fake model, at
 // --connections concurrent users (default 50). Started by bench/run.mjs; see bench/README.md ("--ai").
 //
-// Per round, in rotating order:
+// A user sends a message, waits for the answer, reads it for a while (--think: exponential, mean 1 s by default)
+// and sends the next one. Per round, in rotating order:
 //   model-http  the raw model round trip from Node (bench/ai-model-client.mjs --client http): node:http
-//               keep-alive, N users streaming a completion from the fake model, closed loop
+//               keep-alive, N users streaming a completion from the fake model
 //   model-sdk   the same through the official openai SDK, as the adapter calls it (for reference)
 //   gateway     wx-backend (`node dist/server.js`, EXTERNAL_SERVICE_TYPE=openai → the fake model) under wrk with
-//               bench/ai-replay.lua: N threads × 1 connection, each connection one user (closed loop), fresh
-//               encrypted messages with distinct MsgIds; answers come back passively
-// overhead = gateway end-to-end − model round trip (node:http), per percentile, per round; the verdict is the
-// median over rounds of the p99 overhead against the target (< 5 ms).
+//               bench/ai-replay.lua: N threads × 1 connection, each connection one user, fresh encrypted
+//               messages with distinct MsgIds; answers come back passively
+// Each is warmed up first at full speed (no think time), so that the measured run sees warm JIT code as a
+// long-running server would. overhead = gateway end-to-end − model round trip (node:http), per percentile,
+// per round; the verdict is the median over rounds of the p99 overhead against the target (< 5 ms).
 import { spawn, spawnSync } from 'node:child_process';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
@@ -26,10 +28,13 @@ const repoRoot = path.resolve(here, '..');
 const FAKE = path.join(here, 'ai-fake-model.mjs');
 const CLIENT = path.join(here, 'ai-model-client.mjs');
 const LUA = path.join(here, 'ai-replay.lua');
+const FLOOR_PROXY = path.join(here, 'ai-floor-proxy.mjs');
 const ANSWER_PREFIX = 'fake-model answer to: '; // what ai-fake-model.mjs answers
 const TARGET_P99_MS = 5;
 const SAFETY = 1.5; // lines per user file = expected messages × SAFETY
 const CHECK_MESSAGES_PER_USER = 4;
+/** Mean think time: 50 people chatting, each reading an answer about a second before sending the next message. */
+const DEFAULT_THINK_MS = 1000;
 
 /** Runs the AI benchmark with run.mjs's parsed options; resolves to the exit code. */
 export async function runAiBench(o) {
@@ -46,12 +51,17 @@ export async function runAiBench(o) {
     return Number.isInteger(v) && v >= min ? v : undefined;
   };
   const opts = {};
-  for (const [name, min, fallback] of [['rounds', 1], ['duration', 1], ['warmup', 0, 10], ['connections', 1],
-    ['server-cpu', 0], ['load-cpu', 0], ['min-rate', 1, 5000], ['think', 0, 0]]) {
+  for (const [name, min, fallback] of [['rounds', 1], ['duration', 1, 30], ['warmup', 0, 10], ['connections', 1],
+    ['load-cpu', 0], ['min-rate', 1, 5000], ['think', 0, DEFAULT_THINK_MS]]) {
     const v = int(name, min, fallback);
     if (v === undefined) return fail(`--${name} must be an integer >= ${min}`);
     opts[name] = v;
   }
+  // The server side: `all` (default) = not pinned, like a server in production, where V8's garbage collector
+  // and compiler threads run beside the main thread; or a taskset list (`0`, `0,1`, `0-3`).
+  const serverCpu = o['server-cpu'] ?? 'all';
+  if (serverCpu !== 'all' && !/^\d+(-\d+)?(,\d+(-\d+)?)*$/.test(serverCpu)) return fail('--server-cpu must be all or a CPU list (0, 0,1, 0-3)');
+  opts['server-cpu'] = serverCpu;
   if (o.mode !== 'aes' && o.mode !== 'plain') return fail('--mode must be aes or plain');
   if (opts.connections > 1000) return fail('--connections: at most 1000 with --ai (one wrk thread per user)');
   return new AiBench(o, opts).main();
@@ -90,7 +100,7 @@ class AiBench {
   }
 
   pinned(cpu, argv) {
-    return this.PIN ? ['taskset', '-c', String(cpu), ...argv] : argv;
+    return this.PIN && cpu !== 'all' ? ['taskset', '-c', String(cpu), ...argv] : argv;
   }
 
   serverEnv(fakePort) {
@@ -447,6 +457,39 @@ class AiBench {
     return rec;
   }
 
+  /** The `proxy-floor` row: the thinnest Node gateway (bench/ai-floor-proxy.mjs) under the same wrk load. */
+  async runFloor(round) {
+    const openids = Array.from({ length: this.USERS }, () => this.randomOpenid());
+    const wset = this.WARMUP > 0 ? await this.writeUserSets(path.join(this.TMP, 'warmup'), openids, this.perUser(this.WARMUP, 0)) : null;
+    const mset = await this.writeUserSets(path.join(this.TMP, 'measured'), openids, this.perUser(this.DURATION, this.THINK));
+    const log = path.join(this.TMP, `proxy-floor-r${round}.log`);
+    const p = this.launch(this.pinned(this.SERVER_CPU, [process.execPath, FLOOR_PROXY, '--model', `${this.fakeUrl}/v1`]), { log, stdout: true });
+    const rec = {};
+    try {
+      const port = await new Promise((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error('the floor proxy did not start within 10 s')), 10_000);
+        readline.createInterface({ input: p.child.stdout }).once('line', (line) => {
+          clearTimeout(timer);
+          try { resolve(JSON.parse(line).port); } catch { reject(new Error(`floor proxy said: ${line}`)); }
+        });
+        p.child.once('exit', (code) => { clearTimeout(timer); reject(new Error(`the floor proxy exited (${code})`)); });
+      });
+      p.child.stdout.resume();
+      if (wset) await this.runWrk(port, this.WARMUP, wset.dir, 0);
+      await this.fakeReset();
+      const cpu0 = this.cpuMs(p.pid);
+      const host0 = cpuTimes();
+      const m = await this.runWrk(port, this.DURATION, mset.dir, this.THINK);
+      const cpu1 = this.cpuMs(p.pid);
+      rec.steal_pct = stealShare(host0, cpuTimes());
+      Object.assign(rec, m, { fake: (await this.fakeStats()).handling,
+        cpu_us_per_msg: cpu0 === undefined || cpu1 === undefined ? null : ((cpu1 - cpu0) * 1000) / Math.max(1, m.requests) });
+    } finally {
+      await this.stop(p);
+    }
+    return rec;
+  }
+
   // ---- main ------------------------------------------------------------------------------------
 
   async main() {
@@ -477,8 +520,8 @@ class AiBench {
     this.CLK_TCK = Number(clk.stdout) || 100;
     const NCPU = os.availableParallelism ? os.availableParallelism() : os.cpus().length;
     this.PIN = NCPU > 1;
-    if (this.PIN && spawnSync('taskset', ['-c', String(this.SERVER_CPU), 'true']).status !== 0) {
-      console.error(`warning: cannot pin to cpu ${this.SERVER_CPU} with taskset; running unpinned`);
+    if (this.PIN && spawnSync('taskset', ['-c', String(this.LOAD_CPU), 'true']).status !== 0) {
+      console.error(`warning: cannot pin to cpu ${this.LOAD_CPU} with taskset; running unpinned`);
       this.PIN = false;
     }
     if (this.PROF_DIR) fs.mkdirSync(this.PROF_DIR, { recursive: true });
@@ -516,7 +559,8 @@ class AiBench {
       `${this.ROUNDS} rounds x ${this.DURATION}s (+${this.WARMUP}s warm-up); zero-latency fake model (openai-compatible, streamed)`);
     if (os.loadavg()[0] > 0.5) console.log(`warning: load avg ${loadavg} before starting: other work on this machine skews the figures`);
     console.log(this.PIN
-      ? `wx-backend and the direct model client pinned to cpu ${this.SERVER_CPU}; wrk (${this.USERS} threads) and the fake model to cpu ${this.LOAD_CPU}`
+      ? `wx-backend and the direct model client ${this.SERVER_CPU === 'all' ? 'on any cpu (not pinned)' : `pinned to cpu ${this.SERVER_CPU}`}; ` +
+        `wrk (${this.USERS} threads) and the fake model pinned to cpu ${this.LOAD_CPU}`
       : 'no CPU pinning (1 cpu)');
     if (this.PROF_DIR) console.log(`CPU profiles of the measured wx-backend runs go to ${this.PROF_DIR} (profiling slows the server)`);
     console.log('');
@@ -556,13 +600,15 @@ class AiBench {
 
     // 2. Rounds.
     const runs = [];
-    const kinds = ['model-http', 'model-sdk', 'gateway'];
+    const kinds = ['model-http', 'model-sdk', 'proxy-floor', 'gateway'];
     for (let r = 1; r <= this.ROUNDS && !this.interrupted; r++) {
       for (let k = 0; k < kinds.length && !this.interrupted; k++) {
         const kind = kinds[(k + r - 1) % kinds.length];
         const rec = { kind, round: r, order: k + 1 };
         try {
-          Object.assign(rec, kind === 'gateway' ? await this.runGateway(r) : await this.runModel(kind.slice(6)));
+          if (kind === 'gateway') Object.assign(rec, await this.runGateway(r));
+          else if (kind === 'proxy-floor') Object.assign(rec, await this.runFloor(r));
+          else Object.assign(rec, await this.runModel(kind.slice(6)));
         } catch (e) {
           rec.error = e.message;
           exitCode = 1;
@@ -574,9 +620,14 @@ class AiBench {
           if (kind === 'gateway') console.log(tail(path.join(this.TMP, `wx-backend-r${r}.log`)));
           continue;
         }
-        const errs = kind === 'gateway' ? errorsOf(rec) : rec.errors;
+        const viaWrk = kind === 'gateway' || kind === 'proxy-floor';
+        const errs = viaWrk ? errorsOf(rec) : rec.errors;
         const line = `round ${r}/${this.ROUNDS} ${kind.padEnd(11)} ${fmt(rec.rps).padStart(6)} req/s  p50 ${fmt(rec.p50_ms, 2)} ms  ` +
           `p99 ${fmt(rec.p99_ms, 2)} ms  errors ${errs}` + (rec.steal_pct === null ? '' : `  steal ${fmt(rec.steal_pct, 1)}%`);
+        if (kind === 'proxy-floor') {
+          console.log(`${line}  proxy CPU ${fmt(rec.cpu_us_per_msg)} µs/msg`);
+          continue;
+        }
         if (kind !== 'gateway') {
           console.log(`${line}  client CPU ${fmt(rec.cpu_us_per_req)} µs/req`);
           continue;
@@ -596,8 +647,8 @@ class AiBench {
     const good = runs.filter((x) => !x.error);
     const of = (kind) => good.filter((x) => x.kind === kind);
     const byRound = (kind) => new Map(of(kind).map((x) => [x.round, x]));
-    const gw = byRound('gateway'), mh = byRound('model-http'), ms = byRound('model-sdk');
-    const diffs = (base, key) => [...gw.keys()].filter((r) => base.has(r)).map((r) => gw.get(r)[key] - base.get(r)[key]);
+    const gw = byRound('gateway'), mh = byRound('model-http'), ms = byRound('model-sdk'), fl = byRound('proxy-floor');
+    const diffs = (base, key, from = gw) => [...from.keys()].filter((r) => base.has(r)).map((r) => from.get(r)[key] - base.get(r)[key]);
     const row = (kind) => {
       const rs = of(kind);
       if (!rs.length) return null;
@@ -605,17 +656,19 @@ class AiBench {
         rounds: rs.length, rps: median(rs.map((x) => x.rps)), p50_ms: median(rs.map((x) => x.p50_ms)),
         p99_ms: median(rs.map((x) => x.p99_ms)), p99_max_ms: Math.max(...rs.map((x) => x.p99_ms)),
         cpu_us: median(rs.map((x) => x.cpu_us_per_msg ?? x.cpu_us_per_req)),
-        errors: rs.reduce((a, x) => a + (kind === 'gateway' ? errorsOf(x) + (x.warmup?.errors ?? 0) + (x.warmup?.other ?? 0) + x.server_warnings : x.errors), 0),
+        errors: rs.reduce((a, x) => a + (kind === 'gateway' ? errorsOf(x) + (x.warmup?.errors ?? 0) + (x.warmup?.other ?? 0) + x.server_warnings
+          : kind === 'proxy-floor' ? errorsOf(x) : x.errors), 0),
         fake_p50_us: median(rs.map((x) => x.fake?.p50_us)), fake_p99_us: median(rs.map((x) => x.fake?.p99_us)),
       };
     };
     const summary = {
-      model_http: row('model-http'), model_sdk: row('model-sdk'), gateway: row('gateway'),
+      model_http: row('model-http'), model_sdk: row('model-sdk'), proxy_floor: row('proxy-floor'), gateway: row('gateway'),
       overhead: {
         p50_ms: median(diffs(mh, 'p50_ms')), p99_ms: median(diffs(mh, 'p99_ms')), p99_worst_ms: Math.max(...diffs(mh, 'p99_ms')),
         rounds: diffs(mh, 'p99_ms').length,
       },
       overhead_vs_sdk: { p50_ms: median(diffs(ms, 'p50_ms')), p99_ms: median(diffs(ms, 'p99_ms')) },
+      floor_overhead: { p50_ms: median(diffs(mh, 'p50_ms', fl)), p99_ms: median(diffs(mh, 'p99_ms', fl)) },
     };
     meta.loadavg_end = os.loadavg().map((x) => x.toFixed(2)).join(' ');
 
@@ -629,14 +682,16 @@ class AiBench {
     };
     line('model round trip, direct (node:http)', summary.model_http, '(client)');
     line('model round trip, direct (openai SDK)', summary.model_sdk, '(client)');
+    line('floor: wrk → raw node:http proxy → model', summary.proxy_floor, '(proxy)');
     line('gateway end-to-end (wrk → wx-backend → model)', summary.gateway, '(server)');
-    const ov = summary.overhead, ovs = summary.overhead_vs_sdk;
+    const ov = summary.overhead, ovs = summary.overhead_vs_sdk, ovf = summary.floor_overhead;
     console.log(`| **overhead = gateway − model round trip (node:http)** | | ${fmt(ov.p50_ms, 2)} | ${fmt(ov.p99_ms, 2)} | | | | ${ov.rounds} |`);
     console.log(`| (gateway − model round trip via openai SDK) | | ${fmt(ovs.p50_ms, 2)} | ${fmt(ovs.p99_ms, 2)} | | | | |`);
+    console.log(`| (floor − model round trip (node:http): the extra hop itself, on this machine) | | ${fmt(ovf.p50_ms, 2)} | ${fmt(ovf.p99_ms, 2)} | | | | |`);
     console.log('req/s, p50, p99, CPU: median over rounds; overhead: median over rounds of the same-round difference of the ' +
-      'percentiles; CPU: the measuring client\'s (model rows) or the server process\'s (gateway) CPU time per request; ' +
-      'errors: failed or wrong answers (model rows), non-2xx + socket errors + timeouts + non-passive replies + ' +
-      'wx-backend warnings (gateway, warm-ups included)');
+      'percentiles; CPU: the measuring client\'s (model rows), the proxy\'s or the server process\'s CPU time per request; ' +
+      'errors: failed or wrong answers (model rows), non-2xx + socket errors + timeouts (+ non-passive replies + ' +
+      'wx-backend warnings, warm-ups included, for the gateway)');
     const stolen = good.filter((x) => x.steal_pct !== null && x.steal_pct > STEAL_WARN_PERCENT);
     if (stolen.length) {
       console.log(`warning: ${stolen.length} of ${good.length} runs lost more than ${STEAL_WARN_PERCENT}% of the machine's CPU time to ` +

@@ -27,10 +27,12 @@
 //   --keep-temp            keep the temp folder (request files, server logs) and print its path
 //   --ai                   instead: the AI gateway overhead benchmark (wx-backend with EXTERNAL_SERVICE_TYPE=openai
 //                          on a zero-latency fake model; --connections = concurrent users, default 50; target:
-//                          overhead p99 < 5 ms). Takes --mode --rounds --duration --warmup --connections --min-rate
-//                          (default 5000 with --ai) --json --shared --server-cpu --load-cpu --keep-temp, and:
+//                          overhead p99 < 5 ms). Takes --mode --rounds --duration (default 30 with --ai) --warmup
+//                          --connections --min-rate (default 5000 with --ai) --json --shared --load-cpu --keep-temp,
+//                          --server-cpu all|LIST (default all: wx-backend not pinned), and:
 //   --think MS             (with --ai) each user waits after a reply before its next message, a random time with
-//                          mean MS (exponential, capped at 4 s, so users do not send in lockstep; default 0)
+//                          mean MS (exponential, capped at 4 s, so users do not send in lockstep; default 1000;
+//                          0 = back to back, which measures throughput rather than overhead)
 //   --cpu-prof DIR         (with --ai) write a CPU profile of each measured wx-backend run to DIR
 // Exit code: 0 when every peer ran (the verdict is a report, FAIL included); 1 when a peer failed to start,
 // failed its correctness check, or a run produced no result; 2 on bad usage.
@@ -62,7 +64,7 @@ try {
     options: {
       mode: { type: 'string', default: 'aes' },
       rounds: { type: 'string', default: '3' },
-      duration: { type: 'string', default: '10' },
+      duration: { type: 'string' }, // default 10 (30 with --ai), set below
       warmup: { type: 'string' }, // default 3 (10 with --ai), set below
       connections: { type: 'string', default: '50' },
       only: { type: 'string' },
@@ -71,7 +73,7 @@ try {
       'min-rate': { type: 'string' },
       json: { type: 'string' },
       shared: { type: 'string' },
-      'server-cpu': { type: 'string', default: '0' },
+      'server-cpu': { type: 'string' },
       'load-cpu': { type: 'string', default: '1' },
       'keep-temp': { type: 'boolean', default: false },
       ai: { type: 'boolean', default: false },
@@ -100,6 +102,8 @@ for (const name of ['think', 'cpu-prof']) {
   }
 }
 o.warmup ??= '3';
+o.duration ??= '10';
+o['server-cpu'] ??= '0';
 
 function usageError(msg) {
   console.error(`${msg} (see --help)`);
