@@ -114,7 +114,25 @@ void describe('MemoryDedupStore', () => {
     }
   });
 
-  void it('rejects a maxEntries that is not a positive integer', () => {
+  void it('beyond maxAnswerBytes drops the oldest answers first', async () => {
+    const store = new MemoryDedupStore({ maxAnswerBytes: 256 * 1024 });
+    try {
+      const reply = (index: number): string => `<xml><Encrypt><![CDATA[${String(index).padStart(900, '0')}]]></Encrypt></xml>`;
+      for (let index = 0; index < 2_000; index += 1) {
+        store.claim(`wx|${index}`, 15_000);
+        store.complete(`wx|${index}`, reply(index), 30_000);
+      }
+      assert.ok(store.size < 2_000 && store.size > 100, `held ${store.size}`);
+      assert.deepEqual(store.claim('wx|1999', 15_000), { state: 'done', reply: reply(1999) });
+      assert.deepEqual(store.claim('wx|0', 15_000), { state: 'claimed' });
+    } finally {
+      await store.close();
+    }
+  });
+
+  void it('rejects a maxEntries or maxAnswerBytes that is not a positive integer', () => {
+    assert.throws(() => new MemoryDedupStore({ maxAnswerBytes: 0 }), RangeError);
+    assert.throws(() => new MemoryDedupStore({ maxAnswerBytes: 1.5 }), RangeError);
     assert.throws(() => new MemoryDedupStore({ maxEntries: 0 }), RangeError);
   });
 });

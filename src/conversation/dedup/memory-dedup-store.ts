@@ -1,7 +1,11 @@
+import { AnswerRing } from './answer-ring.js';
 import type { DedupClaim, DedupStore } from './dedup-store.js';
 
-/** Default bound on claims plus answers kept; about 150 bytes each, so ~30 MB at the default. */
+/** Default bound on claims plus answers kept. */
 export const DEFAULT_MAX_ENTRIES = 200_000;
+
+/** Default bound on the memory the answers take (outside the JavaScript heap; an encrypted passive reply is ~0.7 KB). */
+export const DEFAULT_MAX_ANSWER_BYTES = 128 * 1024 * 1024;
 
 /** How often expired entries are swept away; lookups check expiry themselves, so this only frees memory. */
 const SWEEP_INTERVAL_MS = 1_000;
@@ -10,25 +14,6 @@ const SWEEP_INTERVAL_MS = 1_000;
 const MAX_TIMER_DELAY_MS = 2 ** 31 - 1;
 
 const CLAIMED: DedupClaim = Object.freeze({ state: 'claimed' });
-
-interface Answer {
-  key: string;
-  reply: string;
-  /** On the store's own clock (see #now), so that it stays a small integer V8 stores inline. */
-  expiresAt: number;
-}
-
-/**
- * `value` as one sequential string that keeps no other string alive. Keys and replies are built by concatenating
- * fields of a parsed message, and V8 keeps a concatenation as a rope of its parts and a field as a view into the
- * whole decrypted document — so a remembered key would hold that document for the answer's whole ttl (measured:
- * ~600 of ~1,400 bytes per remembered message). A numeric conversion makes V8 flatten the rope into a fresh
- * sequential string in place (the number itself is discarded): the same technique as the `flatstr` package.
- */
-function detached(value: string): string {
-  Number(value);
-  return value;
-}
 
 interface Waiter {
   resolve: (reply: string | undefined) => void;
@@ -42,13 +27,19 @@ export interface MemoryDedupStoreOptions {
    * times the answer ttl (e.g. 1 000 messages/s × 30 s = 30 000) so that answers are not dropped early.
    */
   maxEntries?: number;
+  /**
+   * Bound on the bytes the answers take (default 128 MiB, allocated as needed); beyond it the oldest answers
+   * are dropped first, as for `maxEntries`.
+   */
+  maxAnswerBytes?: number;
 }
 
 /**
  * The dedup store for a single process. Built for a hot path where nearly every key is new and completed shortly
- * after its claim: every operation is O(1) and there is no timer per entry. Answers are also queued in completion
- * order, so the oldest is the first one evicted, and one unref'd interval sweeps expired entries. Expiry is
- * checked on every lookup, so the sweep's lag never shows.
+ * after its claim: every operation is O(1) and there is no timer per entry. Answers live outside the JavaScript
+ * heap in completion order (`AnswerRing`), so the oldest is the first one evicted and remembered answers cost the
+ * garbage collector nothing; one unref'd interval sweeps expired entries. Expiry is checked on every lookup, so
+ * the sweep's lag never shows.
  *
  * `release` gives up any pending claim on the key: within one process every caller is trusted to release only
  * its own claim.
@@ -57,14 +48,7 @@ export class MemoryDedupStore implements DedupStore {
   readonly #maxEntries: number;
   /** Pending claims: key → time their lease ends. */
   readonly #leases = new Map<string, number>();
-  readonly #answers = new Map<string, Answer>();
-  /**
-   * Every answer in completion order, for eviction and sweeping; an entry no longer in `#answers` (expired,
-   * re-completed) is skipped when reached. A queue rather than the map's own order because V8 leaves holes at
-   * the front of a Map that deletes from its front, making each walk from there O(n).
-   */
-  #answerQueue: (Answer | undefined)[] = [];
-  #answerQueueHead = 0;
+  readonly #answers: AnswerRing;
   readonly #waiters = new Map<string, Set<Waiter>>();
   /** Deliveries seen while a key is pending (only retries reach it, so it stays small); dropped with the lease. */
   readonly #deliveries = new Map<string, number>();
@@ -76,6 +60,9 @@ export class MemoryDedupStore implements DedupStore {
     const maxEntries = options.maxEntries ?? DEFAULT_MAX_ENTRIES;
     if (!Number.isInteger(maxEntries) || maxEntries < 1) throw new RangeError(`maxEntries must be a positive integer, got ${maxEntries}`);
     this.#maxEntries = maxEntries;
+    const maxAnswerBytes = options.maxAnswerBytes ?? DEFAULT_MAX_ANSWER_BYTES;
+    if (!Number.isInteger(maxAnswerBytes) || maxAnswerBytes < 1) throw new RangeError(`maxAnswerBytes must be a positive integer, got ${maxAnswerBytes}`);
+    this.#answers = new AnswerRing({ maxEntries, maxBytes: maxAnswerBytes });
     this.#sweepTimer = setInterval(() => this.#sweep(), SWEEP_INTERVAL_MS);
     this.#sweepTimer.unref();
   }
@@ -87,11 +74,8 @@ export class MemoryDedupStore implements DedupStore {
 
   claim(key: string, leaseMs: number): DedupClaim {
     const now = this.#now();
-    const answer = this.#answers.get(key);
-    if (answer !== undefined) {
-      if (answer.expiresAt > now) return { state: 'done', reply: answer.reply };
-      this.#answers.delete(key);
-    }
+    const reply = this.#answers.get(key, now);
+    if (reply !== undefined) return { state: 'done', reply };
     const leaseEndsAt = this.#leases.get(key);
     if (leaseEndsAt !== undefined && leaseEndsAt > now) {
       const delivery = (this.#deliveries.get(key) ?? 1) + 1;
@@ -106,8 +90,8 @@ export class MemoryDedupStore implements DedupStore {
 
   async completeIfPending(key: string, reply: string, ttlMs: number): Promise<{ outcome: 'set' } | { outcome: 'done'; reply: string } | { outcome: 'absent' }> {
     const now = this.#now();
-    const answer = this.#answers.get(key);
-    if (answer !== undefined && answer.expiresAt > now) return { outcome: 'done', reply: answer.reply };
+    const done = this.#answers.get(key, now);
+    if (done !== undefined) return { outcome: 'done', reply: done };
     const leaseEndsAt = this.#leases.get(key);
     if (leaseEndsAt === undefined || leaseEndsAt <= now) return { outcome: 'absent' };
     this.complete(key, reply, ttlMs);
@@ -117,9 +101,7 @@ export class MemoryDedupStore implements DedupStore {
   complete(key: string, reply: string, ttlMs: number): void {
     this.#leases.delete(key);
     if (this.#deliveries.size > 0) this.#deliveries.delete(key);
-    const answer: Answer = { key: detached(key), reply: detached(reply), expiresAt: this.#now() + ttlMs };
-    this.#answers.set(answer.key, answer);
-    this.#answerQueue.push(answer);
+    this.#answers.set(key, reply, this.#now() + ttlMs);
     this.#settle(key, reply);
     if (this.size > this.#maxEntries) this.#evict();
   }
@@ -133,8 +115,8 @@ export class MemoryDedupStore implements DedupStore {
   /** A key that is neither pending nor answered (never claimed, released, expired) resolves `undefined` at once. */
   waitForReply(key: string, timeoutMs: number): Promise<string | undefined> {
     const now = this.#now();
-    const answer = this.#answers.get(key);
-    if (answer !== undefined && answer.expiresAt > now) return Promise.resolve(answer.reply);
+    const done = this.#answers.get(key, now);
+    if (done !== undefined) return Promise.resolve(done);
     const leaseEndsAt = this.#leases.get(key);
     if (leaseEndsAt === undefined || leaseEndsAt <= now) return Promise.resolve(undefined);
     return new Promise((resolve) => {
@@ -162,8 +144,6 @@ export class MemoryDedupStore implements DedupStore {
     this.#leases.clear();
     this.#deliveries.clear();
     this.#answers.clear();
-    this.#answerQueue = [];
-    this.#answerQueueHead = 0;
   }
 
   #settle(key: string, reply: string | undefined): void {
@@ -193,13 +173,7 @@ export class MemoryDedupStore implements DedupStore {
 
   #sweep(): void {
     const now = this.#now();
-    for (let answer = this.#oldestAnswer(); answer !== undefined; answer = this.#oldestAnswer()) {
-      if (this.#answers.get(answer.key) === answer) {
-        if (answer.expiresAt > now) break;
-        this.#answers.delete(answer.key);
-      }
-      this.#dequeueAnswer();
-    }
+    this.#answers.sweep(now);
     // Once a second, so walking past the holes that deleted claims leave in the map is affordable.
     for (const [key, leaseEndsAt] of this.#leases) {
       if (leaseEndsAt <= now) this.#leases.delete(key);
@@ -211,24 +185,8 @@ export class MemoryDedupStore implements DedupStore {
 
   /** Drops the oldest answers until within `maxEntries`; pending claims are kept regardless (their lease bounds them). */
   #evict(): void {
-    for (let answer = this.#oldestAnswer(); answer !== undefined && this.size > this.#maxEntries; answer = this.#oldestAnswer()) {
-      if (this.#answers.get(answer.key) === answer) this.#answers.delete(answer.key);
-      this.#dequeueAnswer();
-    }
-  }
-
-  #oldestAnswer(): Answer | undefined {
-    return this.#answerQueue[this.#answerQueueHead];
-  }
-
-  #dequeueAnswer(): void {
-    // Cleared so that a dropped answer's reply is not kept alive until the next compaction.
-    this.#answerQueue[this.#answerQueueHead] = undefined;
-    this.#answerQueueHead += 1;
-    // Compacts once the consumed part dominates, so the queue costs O(1) amortized per answer.
-    if (this.#answerQueueHead >= 1_024 && this.#answerQueueHead * 2 >= this.#answerQueue.length) {
-      this.#answerQueue = this.#answerQueue.slice(this.#answerQueueHead);
-      this.#answerQueueHead = 0;
+    while (this.size > this.#maxEntries) {
+      if (!this.#answers.evictOldest()) return;
     }
   }
 }
