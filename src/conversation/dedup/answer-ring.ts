@@ -13,7 +13,9 @@
  * runs out, so eviction order is completion order, as in the store's contract. Replacing a key's answer leaves
  * the old record in the ring as garbage (its slot now points to the new one) until the ring reaches it.
  *
- * The ring starts small and doubles up to `maxBytes`, so an idle process holds little.
+ * The ring is allocated at its full size on the first answer, never touched ahead of use (so resident memory
+ * grows only as far as answers have been written) and never moved: growing it by copying stalled the process
+ * for tens of milliseconds at the sizes a busy server reaches.
  */
 
 const HEADER_BYTES = 19;
@@ -22,7 +24,9 @@ const UTF16 = 1;
 const EMPTY = -1;
 /** Written where the writer wrapped to the start (when at least 4 bytes were left there). */
 const WRAP_MARK = 0;
-const INITIAL_BYTES = 64 * 1024;
+/** The smallest ring: a few dozen typical answers. */
+const MIN_BYTES = 64 * 1024;
+const UNALLOCATED = Buffer.alloc(0);
 
 export interface AnswerRingOptions {
   /** Answers held at most; beyond it the oldest is evicted. */
@@ -59,8 +63,8 @@ export class AnswerRing {
 
   constructor(options: AnswerRingOptions) {
     this.#maxEntries = options.maxEntries;
-    this.#maxBytes = Math.max(INITIAL_BYTES, options.maxBytes);
-    this.#ring = Buffer.allocUnsafeSlow(Math.min(INITIAL_BYTES, this.#maxBytes));
+    this.#maxBytes = Math.max(MIN_BYTES, options.maxBytes);
+    this.#ring = UNALLOCATED;
     // At most half full, so that probe sequences stay short.
     let slots = 16;
     while (slots < this.#maxEntries * 2) slots *= 2;
@@ -133,7 +137,7 @@ export class AnswerRing {
     this.#tail = 0;
     this.#records = 0;
     this.#live = 0;
-    this.#ring = Buffer.allocUnsafeSlow(Math.min(INITIAL_BYTES, this.#maxBytes));
+    this.#ring = UNALLOCATED;
   }
 
   // ---- ring --------------------------------------------------------------------------------------
@@ -141,11 +145,11 @@ export class AnswerRing {
   /** An offset where `size` bytes are free, evicting or growing as needed; advances the head past it. */
   #reserve(size: number): number {
     if (size > this.#maxBytes) throw new RangeError(`a dedup answer of ${size} bytes does not fit in ${this.#maxBytes}`);
+    if (this.#ring === UNALLOCATED) this.#ring = Buffer.allocUnsafeSlow(this.#maxBytes);
     for (;;) {
       if (this.#records === 0) {
         this.#head = 0;
         this.#tail = 0;
-        if (size > this.#ring.length) this.#grow(size);
       }
       const capacity = this.#ring.length;
       if (this.#records === 0 || this.#head > this.#tail) {
@@ -159,8 +163,7 @@ export class AnswerRing {
         // head < tail (or head === tail, full): free is [head, tail).
         return this.#advance(size);
       }
-      if (this.#ring.length < this.#maxBytes) this.#grow(size);
-      else this.#evictOldest();
+      this.#evictOldest();
     }
   }
 
@@ -196,32 +199,6 @@ export class AnswerRing {
       return;
     }
     this.#tail = this.#next(offset + size);
-  }
-
-  /** Doubles the ring (within maxBytes and enough for `size` more), copying the records to its start in order. */
-  #grow(size: number): void {
-    const old = this.#ring;
-    let capacity = old.length * 2;
-    while (capacity < this.#maxBytes && capacity < size + (this.#records > 0 ? old.length : 0)) capacity *= 2;
-    capacity = Math.min(capacity, this.#maxBytes);
-    const ring = Buffer.allocUnsafeSlow(capacity);
-    // The records oldest first, with their slots found before any is re-pointed (a new offset may equal an old one).
-    const moves: Array<{ offset: number; size: number; slot: number }> = [];
-    let offset = this.#tail;
-    for (let left = this.#records; left > 0; left--) {
-      const recordSize = old.readUInt32LE(offset);
-      moves.push({ offset, size: recordSize, slot: this.#slotOf(offset) });
-      if (left > 1) offset = this.#next(offset + recordSize);
-    }
-    let written = 0;
-    for (const move of moves) {
-      old.copy(ring, written, move.offset, move.offset + move.size);
-      if (move.slot >= 0) this.#offsets[move.slot] = written;
-      written += move.size;
-    }
-    this.#ring = ring;
-    this.#tail = 0;
-    this.#head = written;
   }
 
   // ---- hash table --------------------------------------------------------------------------------
