@@ -142,7 +142,7 @@ export class AnswerRing {
 
   // ---- ring --------------------------------------------------------------------------------------
 
-  /** An offset where `size` bytes are free, evicting or growing as needed; advances the head past it. */
+  /** An offset where `size` bytes are free, evicting the oldest answers as needed; advances the head past it. */
   #reserve(size: number): number {
     if (size > this.#maxBytes) throw new RangeError(`a dedup answer of ${size} bytes does not fit in ${this.#maxBytes}`);
     if (this.#ring === UNALLOCATED) this.#ring = Buffer.allocUnsafeSlow(this.#maxBytes);
@@ -179,7 +179,7 @@ export class AnswerRing {
     this.#head = 0;
   }
 
-  /** Where the record after the one at `offset` (of `size` bytes) starts, following a wrap. */
+  /** Where the record after the one ending at `offset` starts, following a wrap. */
   #next(offset: number): number {
     const capacity = this.#ring.length;
     if (capacity - offset < 4) return 0;
