@@ -199,18 +199,24 @@ class AiBench {
     });
   }
 
+  /** The port a launched helper prints as its first stdout line (`{"port":P}`); its stdout is drained after. */
+  async announcedPort(p, what) {
+    const port = await new Promise((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`${what} did not start within 10 s`)), 10_000);
+      readline.createInterface({ input: p.child.stdout }).once('line', (line) => {
+        clearTimeout(timer);
+        try { resolve(JSON.parse(line).port); } catch { reject(new Error(`${what} said: ${line}`)); }
+      });
+      p.child.once('exit', (code) => { clearTimeout(timer); reject(new Error(`${what} exited (${code})`)); });
+    });
+    p.child.stdout.resume();
+    return port;
+  }
+
   async startFake() {
     const log = path.join(this.TMP, 'fake-model.log');
     const p = this.launch(this.pinned(this.LOAD_CPU, [process.execPath, FAKE]), { log, stdout: true });
-    const port = await new Promise((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error('the fake model did not start within 10 s')), 10_000);
-      readline.createInterface({ input: p.child.stdout }).once('line', (line) => {
-        clearTimeout(timer);
-        try { resolve(JSON.parse(line).port); } catch { reject(new Error(`fake model said: ${line}`)); }
-      });
-      p.child.once('exit', (code) => { clearTimeout(timer); reject(new Error(`the fake model exited (${code})`)); });
-    });
-    p.child.stdout.resume();
+    const port = await this.announcedPort(p, 'the fake model');
     p.port = port;
     this.fake = p;
     this.fakeUrl = `http://127.0.0.1:${port}`;
@@ -466,15 +472,7 @@ class AiBench {
     const p = this.launch(this.pinned(this.SERVER_CPU, [process.execPath, FLOOR_PROXY, '--model', `${this.fakeUrl}/v1`]), { log, stdout: true });
     const rec = {};
     try {
-      const port = await new Promise((resolve, reject) => {
-        const timer = setTimeout(() => reject(new Error('the floor proxy did not start within 10 s')), 10_000);
-        readline.createInterface({ input: p.child.stdout }).once('line', (line) => {
-          clearTimeout(timer);
-          try { resolve(JSON.parse(line).port); } catch { reject(new Error(`floor proxy said: ${line}`)); }
-        });
-        p.child.once('exit', (code) => { clearTimeout(timer); reject(new Error(`the floor proxy exited (${code})`)); });
-      });
-      p.child.stdout.resume();
+      const port = await this.announcedPort(p, 'the floor proxy');
       if (wset) await this.runWrk(port, this.WARMUP, wset.dir, 0);
       await this.fakeReset();
       const cpu0 = this.cpuMs(p.pid);
