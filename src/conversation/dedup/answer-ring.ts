@@ -7,20 +7,19 @@
  * the old generation's full collections busy marking hundreds of thousands of small objects. Here an answer is
  * a few hundred bytes written into memory the collector never looks into, and the ring reuses the same pages.
  *
- * Records (little-endian): u32 size | u32 key hash | f64 expiresAt | u16 key length (UTF-16 units) | u8 reply
- * encoding | key as UTF-16 | reply as UTF-8 (or UTF-16 when it holds a lone surrogate, which UTF-8 cannot carry:
- * a reply comes back exactly as it was stored). The ring is FIFO: the oldest record is evicted first when space or the entry limit
- * runs out, so eviction order is completion order, as in the store's contract. Replacing a key's answer leaves
- * the old record in the ring as garbage (its slot now points to the new one) until the ring reaches it.
+ * Records (little-endian): u32 size | u32 key hash | f64 expiresAt | u16 key length | key | reply, key and reply
+ * as UTF-16 code units. UTF-16 is a straight copy of the string (one native call each, no encoding pass and no
+ * byte counting), keeps any string exactly — lone surrogates included — and for the mostly Chinese text of
+ * answers is smaller than UTF-8. The ring is FIFO: the oldest record is evicted first when space or the entry
+ * limit runs out, so eviction order is completion order, as in the store's contract. Replacing a key's answer
+ * leaves the old record in the ring as garbage (its slot now points to the new one) until the ring reaches it.
  *
  * The ring is allocated at its full size on the first answer, never touched ahead of use (so resident memory
  * grows only as far as answers have been written) and never moved: growing it by copying stalled the process
  * for tens of milliseconds at the sizes a busy server reaches.
  */
 
-const HEADER_BYTES = 19;
-const UTF8 = 0;
-const UTF16 = 1;
+const HEADER_BYTES = 18;
 const EMPTY = -1;
 /** Written where the writer wrapped to the start (when at least 4 bytes were left there). */
 const WRAP_MARK = 0;
@@ -60,6 +59,9 @@ export class AnswerRing {
   #mask: number;
   /** Keys with a live record. */
   #live = 0;
+  /** The last key hashed and its hash: a message's key is looked up, then stored (claim, then complete). */
+  #hashedKey = '';
+  #hashedValue = hashOf('');
 
   constructor(options: AnswerRingOptions) {
     this.#maxEntries = options.maxEntries;
@@ -80,23 +82,21 @@ export class AnswerRing {
 
   /** The reply for `key` if held and not expired at `now`. */
   get(key: string, now: number): string | undefined {
-    const slot = this.#find(key, hashOf(key));
+    const slot = this.#find(key, this.#hash(key));
     if (slot < 0) return undefined;
     const offset = this.#offsets[slot]!;
     const ring = this.#ring;
     if (ring.readDoubleLE(offset + 8) <= now) return undefined;
     const size = ring.readUInt32LE(offset);
     const replyStart = offset + HEADER_BYTES + 2 * ring.readUInt16LE(offset + 16);
-    return ring.toString(ring[offset + 18] === UTF16 ? 'utf16le' : 'utf8', replyStart, offset + size);
+    return ring.toString('utf16le', replyStart, offset + size);
   }
 
   /** Stores (or replaces) the answer for `key`, evicting the oldest answers if needed. */
   set(key: string, reply: string, expiresAt: number): void {
     if (key.length > 0xffff) throw new RangeError('dedup key too long');
-    const hash = hashOf(key);
-    const encoding = (reply as unknown as { isWellFormed(): boolean }).isWellFormed() ? UTF8 : UTF16;
-    const replyBytes = reply.length === 0 ? 0 : encoding === UTF8 ? Buffer.byteLength(reply, 'utf8') : 2 * reply.length;
-    const size = HEADER_BYTES + 2 * key.length + replyBytes;
+    const hash = this.#hash(key);
+    const size = HEADER_BYTES + 2 * (key.length + reply.length);
     const existing = this.#find(key, hash);
     if (existing >= 0) this.#removeSlot(existing);
     while (this.#live >= this.#maxEntries) this.#evictOldest();
@@ -106,10 +106,9 @@ export class AnswerRing {
     ring.writeUInt32LE(hash, offset + 4);
     ring.writeDoubleLE(expiresAt, offset + 8);
     ring.writeUInt16LE(key.length, offset + 16);
-    ring[offset + 18] = encoding;
     const keyStart = offset + HEADER_BYTES;
-    for (let index = 0; index < key.length; index++) ring.writeUInt16LE(key.charCodeAt(index), keyStart + 2 * index);
-    if (replyBytes > 0) ring.write(reply, keyStart + 2 * key.length, replyBytes, encoding === UTF8 ? 'utf8' : 'utf16le');
+    if (key.length > 0) ring.write(key, keyStart, 'utf16le');
+    if (reply.length > 0) ring.write(reply, keyStart + 2 * key.length, 'utf16le');
     this.#records++;
     this.#insertSlot(hash, offset);
   }
@@ -138,6 +137,14 @@ export class AnswerRing {
     this.#records = 0;
     this.#live = 0;
     this.#ring = UNALLOCATED;
+  }
+
+  #hash(key: string): number {
+    if (key !== this.#hashedKey) {
+      this.#hashedKey = key;
+      this.#hashedValue = hashOf(key);
+    }
+    return this.#hashedValue;
   }
 
   // ---- ring --------------------------------------------------------------------------------------
