@@ -1,5 +1,6 @@
 import type { XmlRecord, XmlValue } from '../message/types.js';
 import { decodeReferences } from './decode-references.js';
+import { parseFlatXml } from './parse-flat-xml.js';
 import { scanName } from './xml-name.js';
 import { XmlParseError } from './xml-parse-error.js';
 
@@ -42,10 +43,25 @@ export interface ParsedXml {
  * - Text of the root element itself (no children) is not reported: `fields` is `{}`.
  * - More than `MAX_XML_DEPTH` levels → `too-deep`; more than `MAX_XML_ELEMENTS` elements → `too-large`.
  * - Character validity of text is not checked (a user's odd character must not turn into a 400).
+ *
+ * Documents of the flat shape WeChat sends take a fast path (`parseFlatXml`) with the same result; everything
+ * else, and every error, comes from the full reader below.
  */
 export function parseXml(text: string): ParsedXml {
   if (typeof text !== 'string') throw new XmlParseError('malformed', 0, 'input is not a string');
+  return parseXmlFlat(text) ?? new XmlReader(text).read();
+}
+
+/** `parseXml` without the fast path: the full reader alone (tests compare the two). */
+export function parseXmlFully(text: string): ParsedXml {
+  if (typeof text !== 'string') throw new XmlParseError('malformed', 0, 'input is not a string');
   return new XmlReader(text).read();
+}
+
+/** `parseFlatXml` as `parseXml` calls it (tests compare the two). */
+export function parseXmlFlat(text: string): ParsedXml | undefined {
+  const flat = parseFlatXml(text, newRecord, MAX_XML_ELEMENTS);
+  return flat === undefined ? undefined : { root: 'xml', fields: flat };
 }
 
 const TAB = 0x09;
