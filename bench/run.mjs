@@ -33,7 +33,7 @@
 //   --think MS             (with --ai) each user waits after a reply before its next message, a random time with
 //                          mean MS (exponential, capped at 4 s, so users do not send in lockstep; default 1000;
 //                          0 = back to back, which measures throughput rather than overhead)
-//   --cpu-prof DIR         (with --ai) write a CPU profile of each measured wx-backend run to DIR
+//   --cpu-prof DIR         write a CPU profile of each wx-backend run to DIR (with --ai: of each measured run)
 // Exit code: 0 when every peer ran (the verdict is a report, FAIL included); 1 when a peer failed to start,
 // failed its correctness check, or a run produced no result; 2 on bad usage.
 import { spawn, spawnSync } from 'node:child_process';
@@ -95,7 +95,7 @@ if (o.ai) {
   const { runAiBench } = await import('./ai-bench.mjs');
   process.exit(await runAiBench(o));
 }
-for (const name of ['think', 'cpu-prof']) {
+for (const name of ['think']) {
   if (o[name] !== undefined) {
     console.error(`--${name} applies to --ai only (see --help)`);
     process.exit(2);
@@ -194,13 +194,21 @@ function wxBackendEnv(tmp) {
   };
 }
 
+// --cpu-prof DIR: node's own profiler in wx-backend (one profile per server start, warm-up included).
+function cpuProfArgs() {
+  if (o['cpu-prof'] === undefined) return [];
+  const dir = path.resolve(o['cpu-prof']);
+  fs.mkdirSync(dir, { recursive: true });
+  return ['--cpu-prof', '--cpu-prof-dir', dir];
+}
+
 // { name, argv, cwd, env(tmp), dedup, floor }
 const allPeers = [
   { name: 'floor-http', argv: [process.execPath, 'peers/floor-http/server.mjs'], cwd: SHARED,
     env: () => ({ ...process.env, ...credsEnv }), dedup: false, floor: true },
   { name: 'node-crypto-minimal', argv: [process.execPath, 'peers/node-crypto-minimal/server.mjs'], cwd: SHARED,
     env: () => ({ ...process.env, ...credsEnv }), dedup: false },
-  { name: 'wx-backend', argv: [process.execPath, 'dist/server.js'], cwd: repoRoot, env: wxBackendEnv, dedup: true },
+  { name: 'wx-backend', argv: [process.execPath, ...cpuProfArgs(), 'dist/server.js'], cwd: repoRoot, env: wxBackendEnv, dedup: true },
 ];
 for (const spec of o.peer) {
   const eq = spec.indexOf('=');
