@@ -66,6 +66,45 @@ void describe('MemoryDedupStore', () => {
     }
   });
 
+  void it('interleaved claims, releases and completions keep every pending claim (newest and older ones alike)', async () => {
+    const store = new MemoryDedupStore();
+    try {
+      for (const key of ['a', 'b', 'c']) assert.equal((await store.claim(key, 10_000)).state, 'claimed');
+      assert.equal(store.size, 3);
+      // Every one of them is pending, whichever was claimed last.
+      for (const key of ['c', 'a', 'b']) assert.equal((await store.claim(key, 10_000)).state, 'pending');
+      await store.release('a'); // an older claim
+      await store.complete('c', 'reply c', 10_000); // the newest claim
+      assert.equal(store.size, 2); // b pending, c answered
+      assert.equal((await store.claim('a', 10_000)).state, 'claimed');
+      assert.deepEqual(await store.claim('c', 10_000), { state: 'done', reply: 'reply c' });
+      assert.equal((await store.claim('b', 10_000)).state, 'pending');
+      // Re-claiming a key after its lease ended moves it back to the newest place without a duplicate.
+      await store.claim('d', 1);
+      await sleep(5);
+      assert.equal((await store.claim('d', 10_000)).state, 'claimed');
+      await store.claim('e', 10_000);
+      assert.equal(store.size, 5); // a, b, d, e pending; c answered
+      await store.complete('d', 'reply d', 10_000);
+      await store.complete('a', 'reply a', 10_000);
+      assert.equal(store.size, 5);
+      assert.deepEqual(await store.claim('d', 10_000), { state: 'done', reply: 'reply d' });
+    } finally {
+      await store.close();
+    }
+  });
+
+  void it('a newest claim that expires is swept away too', async () => {
+    const store = new MemoryDedupStore();
+    try {
+      await store.claim('only', 50);
+      await sleep(1_300);
+      assert.equal(store.size, 0);
+    } finally {
+      await store.close();
+    }
+  });
+
   void it('expired entries are swept away', async () => {
     const store = new MemoryDedupStore();
     try {

@@ -47,7 +47,7 @@ export interface MemoryDedupStoreOptions {
 export class MemoryDedupStore implements DedupStore {
   readonly #maxEntries: number;
   /** Pending claims: key → time their lease ends. */
-  readonly #leases = new Map<string, number>();
+  readonly #leases = new LeaseTable();
   readonly #answers: AnswerRing;
   readonly #waiters = new Map<string, Set<Waiter>>();
   /** Deliveries seen while a key is pending (only retries reach it, so it stays small); dropped with the lease. */
@@ -175,9 +175,7 @@ export class MemoryDedupStore implements DedupStore {
     const now = this.#now();
     this.#answers.sweep(now);
     // Once a second, so walking past the holes that deleted claims leave in the map is affordable.
-    for (const [key, leaseEndsAt] of this.#leases) {
-      if (leaseEndsAt <= now) this.#leases.delete(key);
-    }
+    this.#leases.deleteExpired(now);
     for (const key of this.#deliveries.keys()) {
       if (!this.#leases.has(key)) this.#deliveries.delete(key);
     }
@@ -188,5 +186,55 @@ export class MemoryDedupStore implements DedupStore {
     while (this.size > this.#maxEntries) {
       if (!this.#answers.evictOldest()) return;
     }
+  }
+}
+
+/**
+ * Pending claims: key → the time its lease ends. On the hot path a message is claimed and completed within one
+ * synchronous delivery, so the newest claim is kept in two fields and moves into the Map only when another claim
+ * arrives while it is still pending: most claims never touch the Map (no hashing, no entry, no rehash).
+ */
+class LeaseTable {
+  readonly #older = new Map<string, number>();
+  #newestKey: string | undefined;
+  #newestEndsAt = 0;
+
+  get size(): number {
+    return this.#older.size + (this.#newestKey === undefined ? 0 : 1);
+  }
+
+  get(key: string): number | undefined {
+    return key === this.#newestKey ? this.#newestEndsAt : this.#older.get(key);
+  }
+
+  has(key: string): boolean {
+    return this.get(key) !== undefined;
+  }
+
+  set(key: string, endsAt: number): void {
+    if (key !== this.#newestKey) {
+      if (this.#newestKey !== undefined) this.#older.set(this.#newestKey, this.#newestEndsAt);
+      if (this.#older.size > 0) this.#older.delete(key);
+      this.#newestKey = key;
+    }
+    this.#newestEndsAt = endsAt;
+  }
+
+  delete(key: string): boolean {
+    if (key !== this.#newestKey) return this.#older.delete(key);
+    this.#newestKey = undefined;
+    return true;
+  }
+
+  deleteExpired(now: number): void {
+    if (this.#newestKey !== undefined && this.#newestEndsAt <= now) this.#newestKey = undefined;
+    for (const [key, endsAt] of this.#older) {
+      if (endsAt <= now) this.#older.delete(key);
+    }
+  }
+
+  clear(): void {
+    this.#older.clear();
+    this.#newestKey = undefined;
   }
 }
