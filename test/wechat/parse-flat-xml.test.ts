@@ -2,22 +2,11 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { MAX_XML_ELEMENTS, XmlParseError, parseXml, parseXmlFlat, parseXmlFully } from '../../src/wechat/xml/parse-xml.js';
 import type { ParsedXml } from '../../src/wechat/xml/parse-xml.js';
+import { seededRandom } from '../support/seeded-random.js';
 import { samples } from './message-samples.js';
 
 // parseXml takes a fast path (parseFlatXml) for the flat documents WeChat sends and the full reader for everything
 // else. The fast path must give exactly the full reader's result whenever it answers, and decline otherwise.
-
-/** Deterministic PRNG (mulberry32), so a failing case can be replayed from its seed. */
-function random(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let value = state;
-    value = Math.imul(value ^ (value >>> 15), value | 1);
-    value ^= value + Math.imul(value ^ (value >>> 7), value | 61);
-    return ((value ^ (value >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function full(text: string): ParsedXml | XmlParseError {
   try {
@@ -118,7 +107,7 @@ describe('parseXml fast path (flat documents)', () => {
 
   it('agrees with the full reader on random flat documents and their mutations', () => {
     const seed = 20261124;
-    const next = random(seed);
+    const next = seededRandom(seed);
     const pick = <T>(items: readonly T[]): T => items[Math.floor(next() * items.length)] as T;
     const names = ['ToUserName', 'FromUserName', 'CreateTime', 'MsgType', 'Content', 'MsgId', 'Encrypt', 'A', '_x1', '__proto__', 'constructor', 'a9', 'B-c', 'D.e'];
     const pieces = ['a', '中文', ' ', '\n', '\t', '\r', '<', '>', '&', '&amp;', ']]', ']]>', ']', '[', '"', "'", '=', '/', '😀', '\uD800', '0', 'CDATA'];

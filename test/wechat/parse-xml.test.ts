@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { XMLParser } from 'fast-xml-parser';
 import { MAX_XML_DEPTH, MAX_XML_ELEMENTS, XmlParseError, parseXml } from '../../src/wechat/xml/parse-xml.js';
 import type { XmlParseErrorCode } from '../../src/wechat/xml/parse-xml.js';
+import { seededRandom } from '../support/seeded-random.js';
 import { samples } from './message-samples.js';
 
 /** Records have no prototype; compare them as plain JSON data. */
@@ -289,18 +290,6 @@ describe('parseXml agrees with fast-xml-parser on valid samples', () => {
   }
 });
 
-/** Deterministic PRNG (mulberry32), so a failing fuzz case can be replayed from its seed. */
-function random(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let value = state;
-    value = Math.imul(value ^ (value >>> 15), value | 1);
-    value ^= value + Math.imul(value ^ (value >>> 7), value | 61);
-    return ((value ^ (value >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 /** Calls parseXml and fails the test on anything thrown that is not an XmlParseError. */
 function assertOnlyXmlParseError(text: string, context: string): void {
   try {
@@ -333,7 +322,7 @@ describe('parseXml fuzz: only XmlParseError or success', () => {
 
   it('survives random mutations of valid messages', () => {
     const seed = 20241123;
-    const next = random(seed);
+    const next = seededRandom(seed);
     const pick = <T>(items: readonly T[]): T => items[Math.floor(next() * items.length)] as T;
     for (let iteration = 0; iteration < 20_000; iteration += 1) {
       let text: string = pick(corpus);
@@ -354,7 +343,7 @@ describe('parseXml fuzz: only XmlParseError or success', () => {
   });
 
   it('survives random token soup', () => {
-    const next = random(7);
+    const next = seededRandom(7);
     for (let iteration = 0; iteration < 10_000; iteration += 1) {
       let text = '';
       const length = Math.floor(next() * 30);

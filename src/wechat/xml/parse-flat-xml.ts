@@ -1,4 +1,5 @@
 import type { XmlRecord } from '../message/types.js';
+import { GREATER_THAN, isXmlSpace as isSpace, LESS_THAN, SLASH } from './xml-chars.js';
 
 /**
  * The fast path of `parseXml` for the shape WeChat actually sends: `<xml>` holding simple elements, each with one
@@ -57,18 +58,6 @@ export function parseFlatXml(text: string, newRecord: () => XmlRecord, maxElemen
     fields[name] = value;
     position = closeName + name.length + 1;
   }
-}
-
-const TAB = 0x09;
-const LINE_FEED = 0x0a;
-const CARRIAGE_RETURN = 0x0d;
-const SPACE = 0x20;
-const SLASH = 0x2f;
-const LESS_THAN = 0x3c;
-const GREATER_THAN = 0x3e;
-
-function isSpace(code: number): boolean {
-  return code === SPACE || code === LINE_FEED || code === TAB || code === CARRIAGE_RETURN;
 }
 
 function skipSpace(text: string, position: number): number {

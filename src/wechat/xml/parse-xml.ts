@@ -1,6 +1,7 @@
 import type { XmlRecord, XmlValue } from '../message/types.js';
 import { decodeReferences } from './decode-references.js';
 import { parseFlatXml } from './parse-flat-xml.js';
+import { GREATER_THAN, isXmlSpace as isSpace, SLASH } from './xml-chars.js';
 import { scanName } from './xml-name.js';
 import { XmlParseError } from './xml-parse-error.js';
 
@@ -64,22 +65,12 @@ export function parseXmlFlat(text: string): ParsedXml | undefined {
   return flat === undefined ? undefined : { root: 'xml', fields: flat };
 }
 
-const TAB = 0x09;
-const LINE_FEED = 0x0a;
-const CARRIAGE_RETURN = 0x0d;
-const SPACE = 0x20;
 const BANG = 0x21;
-const SLASH = 0x2f;
 const EQUALS = 0x3d;
-const GREATER_THAN = 0x3e;
 const QUESTION_MARK = 0x3f;
 const DOUBLE_QUOTE = 0x22;
 const SINGLE_QUOTE = 0x27;
 const BYTE_ORDER_MARK = 0xfeff;
-
-function isSpace(code: number): boolean {
-  return code === SPACE || code === LINE_FEED || code === TAB || code === CARRIAGE_RETURN;
-}
 
 function isAsciiLetter(code: number): boolean {
   return (code >= 0x41 && code <= 0x5a) || (code >= 0x61 && code <= 0x7a);
