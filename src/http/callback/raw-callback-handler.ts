@@ -4,12 +4,14 @@
  * Why: the callback is the hot path, and its own work (two signatures, AES both ways, XML) costs ~40 µs; Fastify's
  * routing, content-type parsing, hook chain and reply pipeline measured another 30–40 µs per request on top
  * (profiled under load, 2026-11), which alone would miss the benchmark target of 0.8 × a hand-written
- * node:http server. The logic itself lives in the framework-free CallbackProcessor.
+ * node:http server. The logic itself lives in the framework-free CallbackProcessor. Answers are written together
+ * at the end of each I/O phase of the event loop (response-batch.ts).
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
 import { TEXT_TYPE, type CallbackProcessor, type CallbackResponse } from './callback-processor.js';
 import { parseQuery } from './query-string.js';
+import { ResponseBatch } from './response-batch.js';
 
 export interface RawCallbackOptions {
   path: string;
@@ -22,6 +24,7 @@ export interface RawCallbackOptions {
 export function createRawCallbackHandler(options: RawCallbackOptions): (request: IncomingMessage, response: ServerResponse) => boolean {
   const { path, bodyLimitBytes, processor, log } = options;
   const pathWithQuery = `${path}?`;
+  const batch = new ResponseBatch((error) => log.error({ err: error }, 'writing a wechat callback answer failed'));
 
   function send(response: ServerResponse, result: CallbackResponse, close = false): void {
     if (result.held !== undefined) {
@@ -33,8 +36,7 @@ export function createRawCallbackHandler(options: RawCallbackOptions): (request:
       'content-length': Buffer.byteLength(result.body),
     };
     if (close) headers.connection = 'close';
-    response.writeHead(result.status, headers);
-    response.end(result.body);
+    batch.write(response, result.status, headers, result.body);
   }
 
   /**
