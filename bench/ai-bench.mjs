@@ -88,17 +88,6 @@ class AiBench {
 
   // ---- environment -----------------------------------------------------------------------------
 
-  findShared() {
-    const o = this.o;
-    const given = o.shared ?? process.env.WX_SHARED_DIR;
-    const base = path.resolve(given ?? path.join(repoRoot, '..', 'shared'));
-    for (const dir of [base, path.join(base, 'bench')]) {
-      if (fs.existsSync(path.join(dir, 'lib', 'proto.mjs'))) return dir;
-    }
-    throw new Error(`shared bench dir not found: ${base} has neither lib/proto.mjs nor bench/lib/proto.mjs ` +
-      '(put the shared folder beside the repo, or pass --shared DIR / set WX_SHARED_DIR)');
-  }
-
   pinned(cpu, argv) {
     return this.PIN && cpu !== 'all' ? ['taskset', '-c', String(cpu), ...argv] : argv;
   }
@@ -491,15 +480,10 @@ class AiBench {
   // ---- main ------------------------------------------------------------------------------------
 
   async main() {
-    try {
-      this.SHARED = this.findShared();
-    } catch (e) {
-      console.error(e.message);
-      return 1;
-    }
+    this.SHARED = path.join(repoRoot, 'bench', 'reference');
     for (const f of ['lib/proto.mjs', 'creds.env']) {
       if (!fs.existsSync(path.join(this.SHARED, f))) {
-        console.error(`shared bench dir ${this.SHARED} is missing ${f}`);
+        console.error(`reference bench dir ${this.SHARED} is missing ${f}`);
         return 1;
       }
     }
@@ -548,10 +532,10 @@ class AiBench {
       date: new Date().toISOString(), cpus: NCPU, loadavg, node: process.version,
       wrk: (wrkVersion.stdout || wrkVersion.stderr).split('\n')[0].split(' ').slice(0, 2).join(' '),
       mode: this.MODE, rounds: this.ROUNDS, duration: this.DURATION, warmup: this.WARMUP, users: this.USERS, think_ms: this.THINK,
-      pinned: this.PIN ? { server: this.SERVER_CPU, load: this.LOAD_CPU } : null, shared: this.SHARED,
+      pinned: this.PIN ? { server: this.SERVER_CPU, load: this.LOAD_CPU } : null, reference: this.SHARED,
     };
     console.log(`date: ${meta.date}  host: ${NCPU} cpus, load avg ${loadavg}`);
-    console.log(`node ${meta.node}, ${meta.wrk}, shared bench: ${this.SHARED}`);
+    console.log(`node ${meta.node}, ${meta.wrk}, reference bench: ${this.SHARED}`);
     console.log(`AI gateway overhead: ${this.MODE} mode, ${this.USERS} concurrent users (closed loop` +
       `${this.THINK ? `, ${this.THINK} ms think time` : ', no think time'}), ` +
       `${this.ROUNDS} rounds x ${this.DURATION}s (+${this.WARMUP}s warm-up); zero-latency fake model (openai-compatible, streamed)`);

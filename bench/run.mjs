@@ -1,8 +1,8 @@
 #!/usr/bin/env node
 // `npm run bench`: wx-backend's WeChat callback hot path (POST /wechat) side by side with the reference
-// peers of the shared load setup (../shared/bench), as same-run ratios. See bench/README.md.
+// peers of the reference load setup (bench/reference), as same-run ratios. See bench/README.md.
 //
-// Unlike ../shared/bench/run-peers.sh, every server run replays its OWN freshly generated requests: a
+// Unlike the reference setup's own run-peers.sh, every server run replays its OWN freshly generated requests: a
 // warm-up set and a separate measured set with disjoint MsgIds, and MsgIds never repeat within the whole
 // bench. wx-backend de-duplicates by MsgId, so replaying the warm-up's requests would let it answer the
 // measured run from its cache.
@@ -14,7 +14,7 @@
 //   --warmup S             warm-up seconds before each measured run, 0 = none (default 3; 10 with --ai)
 //   --connections C        wrk connections (default 50)
 //   --only a,b,...         run only these peers (floor-http is always kept: it is the baseline)
-//   --peer "name=command"  add a peer (repeatable); runs under bash in the shared bench dir with PORT and
+//   --peer "name=command"  add a peer (repeatable); runs under bash in bench/reference with PORT and
 //                          WECHAT_TOKEN / WECHAT_ENCODING_AES_KEY / WECHAT_APPID / WECHAT_ACCOUNT set, must
 //                          serve POST /wechat on 127.0.0.1:$PORT; treated as de-duplicating
 //   --requests N           distinct requests per run for non-de-duplicating peers, and the minimum for the
@@ -22,13 +22,12 @@
 //   --min-rate R           lowest req/s a de-duplicating peer's request sets are sized for (default 20000
 //                          aes, 40000 plain); a faster earlier run of it or of node-crypto-minimal raises it
 //   --json FILE            write the raw results (every run, the summary and the verdict) to FILE
-//   --shared DIR           the shared folder (or its bench/ folder); default $WX_SHARED_DIR, else ../shared
 //   --server-cpu N / --load-cpu N   CPUs to pin the server / wrk to when nproc > 1 (default 0 / 1)
 //   --keep-temp            keep the temp folder (request files, server logs) and print its path
 //   --ai                   instead: the AI gateway overhead benchmark (wx-backend with EXTERNAL_SERVICE_TYPE=openai
 //                          on a zero-latency fake model; --connections = concurrent users, default 50; target:
 //                          overhead p99 < 5 ms). Takes --mode --rounds --duration (default 30 with --ai) --warmup
-//                          --connections --min-rate (default 5000 with --ai) --json --shared --load-cpu --keep-temp,
+//                          --connections --min-rate (default 5000 with --ai) --json --load-cpu --keep-temp,
 //                          --server-cpu all|LIST (default all: wx-backend not pinned), and:
 //   --think MS             (with --ai) each user waits after a reply before its next message, a random time with
 //                          mean MS (exponential, capped at 4 s, so users do not send in lockstep; default 1000;
@@ -72,7 +71,6 @@ try {
       requests: { type: 'string', default: '20000' },
       'min-rate': { type: 'string' },
       json: { type: 'string' },
-      shared: { type: 'string' },
       'server-cpu': { type: 'string' },
       'load-cpu': { type: 'string', default: '1' },
       'keep-temp': { type: 'boolean', default: false },
@@ -127,25 +125,15 @@ const MIN_RATE = o['min-rate'] === undefined ? (MODE === 'aes' ? 20000 : 40000) 
 const MAX_LINES = 3_000_000; // ~2 GB of wrk memory in aes mode; beyond that something is off
 const SAFETY = 1.5; // distinct lines = expected requests x SAFETY
 
-// ---- environment: shared bench dir, wrk, CPUs --------------------------------------------------
+// ---- environment: reference bench dir, wrk, CPUs --------------------------------------------------
 
-function findShared() {
-  const given = o.shared ?? process.env.WX_SHARED_DIR;
-  const base = path.resolve(given ?? path.join(repoRoot, '..', 'shared'));
-  for (const dir of [base, path.join(base, 'bench')]) {
-    if (fs.existsSync(path.join(dir, 'lib', 'proto.mjs'))) return dir;
-  }
-  const how = o.shared !== undefined ? '--shared' : process.env.WX_SHARED_DIR !== undefined ? 'WX_SHARED_DIR' : 'default <repo>/../shared';
-  console.error(`shared bench dir not found: ${base} (from ${how}) has neither lib/proto.mjs nor bench/lib/proto.mjs.\n` +
-    'Put the shared folder beside the repo, or pass --shared DIR / set WX_SHARED_DIR.');
-  process.exit(1);
-}
-const SHARED = findShared();
+// The reference load setup (request builder, wrk script, checker, the two reference peers), kept in the repo.
+const SHARED = path.join(repoRoot, 'bench', 'reference');
 const need = ['lib/proto.mjs', 'lib/replay.lua', 'lib/check-peer.mjs', 'creds.env',
   'peers/floor-http/server.mjs', 'peers/node-crypto-minimal/server.mjs'];
 for (const f of need) {
   if (!fs.existsSync(path.join(SHARED, f))) {
-    console.error(`shared bench dir ${SHARED} is missing ${f}`);
+    console.error(`reference bench dir ${SHARED} is missing ${f}`);
     process.exit(1);
   }
 }
@@ -414,10 +402,10 @@ const meta = {
   date: new Date().toISOString(), cpus: NCPU, loadavg, node: process.version,
   wrk: (wrkVersion.stdout || wrkVersion.stderr).split('\n')[0].split(' ').slice(0, 2).join(' '),
   mode: MODE, rounds: ROUNDS, duration: DURATION, warmup: WARMUP, connections: CONNS,
-  requests_min: NREQ, pinned: PIN ? { server: SERVER_CPU, load: LOAD_CPU } : null, shared: SHARED,
+  requests_min: NREQ, pinned: PIN ? { server: SERVER_CPU, load: LOAD_CPU } : null, reference: SHARED,
 };
 console.log(`date: ${meta.date}  host: ${NCPU} cpus, load avg ${loadavg}`);
-console.log(`node ${meta.node}, ${meta.wrk}, shared bench: ${SHARED}`);
+console.log(`node ${meta.node}, ${meta.wrk}, reference bench: ${SHARED}`);
 console.log(`mode ${MODE}, ${ROUNDS} rounds x ${DURATION}s (+${WARMUP}s warm-up), ${CONNS} connections; ` +
   `fresh distinct requests per run (${NREQ} for non-de-duplicating peers, sized from the rate for the others)`);
 if (os.loadavg()[0] > 0.5) console.log(`warning: load avg ${loadavg} before starting: other work on this machine skews the figures`);

@@ -10,7 +10,7 @@ import { isValidAesKey, MessageCrypto } from '../../src/wechat/crypto/message-cr
 import { jsapiSignature, sha1Signature, signaturesEqual } from '../../src/wechat/crypto/signature.js';
 
 // ---------------------------------------------------------------------------------------------------------
-// Public test vectors (shared fixture, outside the repository)
+// Public test vectors (test/fixtures, copied from the published sources named in the file)
 
 interface CryptoVector {
   id: string;
@@ -36,7 +36,7 @@ interface CryptoVector {
   url?: string;
 }
 
-const fixturePath = path.resolve(import.meta.dirname, '../../../shared/fixtures/wechat-crypto-vectors.json');
+const fixturePath = path.resolve(import.meta.dirname, '../fixtures/wechat-crypto-vectors.json');
 const vectors: CryptoVector[] = existsSync(fixturePath)
   ? (JSON.parse(readFileSync(fixturePath, 'utf8')) as { vectors: CryptoVector[] }).vectors
   : [];
