@@ -1,0 +1,136 @@
+/**
+ * The Prometheus metrics of one wx-backend instance: every family is declared here, once, with its labels, so
+ * `/metrics`, the dashboard and the code that counts agree on names. Each instance (each `startServer`) has its
+ * own registry — tests run several instances in one process — plus Node's default process metrics
+ * (`process_*`, `nodejs_*`, among them `nodejs_eventloop_lag_seconds`).
+ *
+ * Counting is cheap but not free on the callback's hot path: a `labels(...)` lookup joins and hashes the label
+ * values on every call, so the hot path keeps the label children it needs (see `callbackCounter`).
+ *
+ * Label values are bounded sets (message types, routes, errcodes, provider/model names from the configuration);
+ * never an openid, a message id or any content.
+ */
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+
+/** Seconds; from a fast passive reply (ms) to a long customer-service stream (minutes). */
+const ANSWER_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2, 4.5, 5, 10, 15, 30, 60, 120, 300, 600];
+/** Seconds; a model's first token or whole answer. */
+const MODEL_BUCKETS = [0.05, 0.1, 0.25, 0.5, 1, 2, 3, 4.5, 7.5, 10, 15, 30, 60, 120, 300, 600];
+/** Seconds; a Redis round trip on a LAN. */
+const REDIS_BUCKETS = [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1];
+
+/** How a delivered answer reached the user (`wx_deliveries_total{route}`). */
+export type DeliveryRoute = 'passive' | 'passive_on_retry' | 'customer_service' | 'placeholder' | 'pickup_served' | 'link';
+
+/** `wx_ai_circuit_state` values. */
+export const CIRCUIT_STATE = { closed: 0, half_open: 1, open: 2 } as const;
+
+export function createMetrics(options: { instance: string; version: string; defaultMetrics?: boolean }) {
+  const registry = new Registry();
+  registry.setDefaultLabels({ instance: options.instance });
+  if (options.defaultMetrics !== false) collectDefaultMetrics({ register: registry });
+  const registers = [registry];
+
+  return {
+    registry,
+    instance: options.instance,
+
+    info: new Gauge({ name: 'wx_build_info', help: 'Always 1; labels say which wx-backend version runs.', labelNames: ['version'] as const, registers }),
+
+    // ---- the callback -------------------------------------------------------------------------------------------
+    callbacks: new Counter({
+      name: 'wx_callbacks_total',
+      help: 'Authentic callback deliveries by message type (MsgType, or event:<Event>), delivery number (1-3) and outcome (answered: this delivery ran the handler or waited for it; dedup_hit: the answer was already stored).',
+      labelNames: ['type', 'delivery', 'outcome'] as const,
+      registers,
+    }),
+    callbacksRejected: new Counter({
+      name: 'wx_callbacks_rejected_total',
+      help: 'Callback requests refused before any handler ran, by HTTP status (400 bad input, 403 signature or timestamp, 413 too large).',
+      labelNames: ['status'] as const,
+      registers,
+    }),
+    answerLatency: new Histogram({
+      name: 'wx_answer_latency_seconds',
+      help: "End to end: from the first delivery's arrival until the answer reached the user, by delivery route.",
+      labelNames: ['route'] as const,
+      buckets: ANSWER_BUCKETS,
+      registers,
+    }),
+    deliveries: new Counter({
+      name: 'wx_deliveries_total',
+      help: 'Answers delivered by route: passive (first delivery), passive_on_retry, customer_service, placeholder (pickup announced), pickup_served, link (a long answer linked at /a/:id).',
+      labelNames: ['route'] as const,
+      registers,
+    }),
+    answersInFlight: new Gauge({ name: 'wx_answers_in_flight', help: 'Answers being produced or delivered right now.', registers }),
+
+    // ---- the WeChat API -----------------------------------------------------------------------------------------
+    customerServiceMessages: new Counter({
+      name: 'wx_customer_service_messages_total',
+      help: 'Customer-service messages by result (sent, refused) and WeChat errcode (0 when sent).',
+      labelNames: ['result', 'errcode'] as const,
+      registers,
+    }),
+    wechatApiCalls: new Counter({
+      name: 'wx_wechat_api_calls_total',
+      help: 'WeChat API calls by API (path without /cgi-bin/) and errcode (0 = success; "transport" = no answer).',
+      labelNames: ['api', 'errcode'] as const,
+      registers,
+    }),
+    tokenRefreshes: new Counter({
+      name: 'wx_access_token_refreshes_total',
+      help: 'Access-token fetches from WeChat by result (ok, error).',
+      labelNames: ['result'] as const,
+      registers,
+    }),
+    tokenAge: new Gauge({ name: 'wx_access_token_age_seconds', help: 'Age of the access token this instance uses now (absent before the first).', registers }),
+    tokenExpiresIn: new Gauge({ name: 'wx_access_token_expires_in_seconds', help: 'Seconds until the access token this instance uses expires.', registers }),
+
+    // ---- the AI service -----------------------------------------------------------------------------------------
+    aiCalls: new Counter({
+      name: 'wx_ai_calls_total',
+      help: 'AI calls by provider, model and outcome (ok, error, timeout, circuit_open).',
+      labelNames: ['provider', 'model', 'outcome'] as const,
+      registers,
+    }),
+    aiFirstToken: new Histogram({
+      name: 'wx_ai_time_to_first_token_seconds',
+      help: 'From the start of an AI call to its first streamed text.',
+      labelNames: ['provider', 'model'] as const,
+      buckets: MODEL_BUCKETS,
+      registers,
+    }),
+    aiDuration: new Histogram({
+      name: 'wx_ai_duration_seconds',
+      help: 'Whole AI calls (retries included), by outcome.',
+      labelNames: ['provider', 'model', 'outcome'] as const,
+      buckets: MODEL_BUCKETS,
+      registers,
+    }),
+    aiTokens: new Counter({
+      name: 'wx_ai_tokens_total',
+      help: "Tokens by provider, model and direction (in = prompt, out = completion), as the provider's usage reports them.",
+      labelNames: ['provider', 'model', 'direction'] as const,
+      registers,
+    }),
+    aiTimeouts: new Counter({ name: 'wx_ai_timeouts_total', help: 'AI calls that ran out of EXTERNAL_SERVICE_TIMEOUT.', labelNames: ['provider', 'model'] as const, registers }),
+    aiRetries: new Counter({ name: 'wx_ai_retries_total', help: 'AI call attempts repeated after a retryable error.', labelNames: ['provider', 'model'] as const, registers }),
+    aiCircuitState: new Gauge({
+      name: 'wx_ai_circuit_state',
+      help: "The AI service's circuit breaker: 0 closed, 1 half-open (one probe call), 2 open (calls fail fast).",
+      labelNames: ['provider'] as const,
+      registers,
+    }),
+
+    // ---- Redis --------------------------------------------------------------------------------------------------
+    redisLatency: new Histogram({
+      name: 'wx_redis_latency_seconds',
+      help: 'Round trip of a PING to Redis, measured every few seconds.',
+      buckets: REDIS_BUCKETS,
+      registers,
+    }),
+  };
+}
+
+export type Metrics = ReturnType<typeof createMetrics>;
