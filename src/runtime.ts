@@ -18,7 +18,7 @@ import { circuitCheck } from './http/routes/circuit-check.js';
 import { MenuActionTable } from './conversation/menu/menu-action-table.js';
 import { wechatAdminServices } from './http/admin/wechat-admin-services.js';
 import type { ReadinessCheck } from './http/routes/health.js';
-import { startFakeWeChatApi, type FakeWeChatApi } from './wechat/fake-api/start-fake-wechat-api.js';
+import { startFakeWeChatApi, type FakeWeChatApi } from './demo/fake-wechat-api/start-fake-wechat-api.js';
 import { createWeChatServices, type WeChatServices } from './wechat/wechat-services.js';
 import { accessTokenCheck } from './http/routes/access-token-check.js';
 

@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { CliIo } from '../../src/cli/cli-io.js';
 import { runCli } from '../../src/cli/main.js';
-import { startFakeWeChatApi, type FakeWeChatApi, type FakeWeChatApiOptions } from '../../src/wechat/fake-api/start-fake-wechat-api.js';
+import { startFakeWeChatApi, type FakeWeChatApi, type FakeWeChatApiOptions } from '../../src/demo/fake-wechat-api/start-fake-wechat-api.js';
 
 export interface CliResult {
   code: number;

@@ -7,7 +7,7 @@
 import assert from 'node:assert/strict';
 import { describe, it, type TestContext } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { FakeApiCall } from '../../src/wechat/fake-api/start-fake-wechat-api.js';
+import type { FakeApiCall } from '../../src/demo/fake-wechat-api/start-fake-wechat-api.js';
 import { seedMenu } from '../support/app-instances.js';
 import { startInstanceCluster, type InstanceCluster } from '../support/instance-cluster.js';
 import { requireRedis } from '../support/redis.js';

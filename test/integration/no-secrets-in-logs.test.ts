@@ -9,7 +9,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { textMessageXml, WeChatEmulator } from '../../src/simulator/wechat-emulator.js';
-import type { FakeWeChatApi } from '../../src/wechat/fake-api/start-fake-wechat-api.js';
+import type { FakeWeChatApi } from '../../src/demo/fake-wechat-api/start-fake-wechat-api.js';
 import {
   accountEnv, newAccount, SAMPLE_MENU, startAccountFake, startAppInstance, type AppInstance, type HttpAnswer,
 } from '../support/app-instances.js';

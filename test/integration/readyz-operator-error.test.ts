@@ -7,7 +7,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { FakeWeChatApi } from '../../src/wechat/fake-api/start-fake-wechat-api.js';
+import type { FakeWeChatApi } from '../../src/demo/fake-wechat-api/start-fake-wechat-api.js';
 import {
   accountEnv, newAccount, readinessCheck, seedMenu, startAccountFake, startAppInstance, type AppInstance,
 } from '../support/app-instances.js';

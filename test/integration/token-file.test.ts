@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import type { FakeWeChatApi } from '../../src/wechat/fake-api/start-fake-wechat-api.js';
+import type { FakeWeChatApi } from '../../src/demo/fake-wechat-api/start-fake-wechat-api.js';
 import {
   accountEnv, newAccount, seedMenu, startAccountFake, startAppInstance, temporaryFolder, type Account, type AppInstance,
 } from '../support/app-instances.js';

@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { PassThrough } from 'node:stream';
 import { startServer, type RunningServer } from '../../src/server.js';
-import { startFakeWeChatApi, type FakeWeChatApi, type FakeWeChatApiOptions } from '../../src/wechat/fake-api/start-fake-wechat-api.js';
+import { startFakeWeChatApi, type FakeWeChatApi, type FakeWeChatApiOptions } from '../../src/demo/fake-wechat-api/start-fake-wechat-api.js';
 import { randomAesKey } from './test-server.js';
 
 /** One WeChat account as an operator configures it, plus the operator API's bearer token. */

@@ -8,8 +8,8 @@
  * model script or messages. Several instances sharing the real Redis can be started for one account.
  */
 import { startFakeOpenAI, type FakeOpenAI } from '../ai/fakes/fake-openai.js';
-import type { FakeCustomerServiceMessage } from '../../src/wechat/fake-api/fake-state.js';
-import type { FakeWeChatApi, FakeWeChatApiOptions } from '../../src/wechat/fake-api/start-fake-wechat-api.js';
+import type { FakeCustomerServiceMessage } from '../../src/demo/fake-wechat-api/fake-state.js';
+import type { FakeWeChatApi, FakeWeChatApiOptions } from '../../src/demo/fake-wechat-api/start-fake-wechat-api.js';
 import { accountEnv, newAccount, startAccountFake, startAppInstance, type Account, type AppInstance } from './app-instances.js';
 import { uniquePrefix, TEST_REDIS_URL } from './redis.js';
 import { WeChatClient, type WeChatClientOptions } from './wechat-client.js';

@@ -7,7 +7,7 @@
 import { Redis } from 'ioredis';
 import { stableTokenKey } from '../../src/wechat/access-token/credential-keys.js';
 import { RedisTokenStore } from '../../src/wechat/access-token/redis-token-store.js';
-import type { FakeWeChatApi, FakeWeChatApiOptions } from '../../src/wechat/fake-api/start-fake-wechat-api.js';
+import type { FakeWeChatApi, FakeWeChatApiOptions } from '../../src/demo/fake-wechat-api/start-fake-wechat-api.js';
 import { accountEnv, newAccount, startAccountFake, startAppInstance, type Account, type AppInstance } from './app-instances.js';
 import { deleteKeys, TEST_REDIS_URL, uniquePrefix } from './redis.js';
 

@@ -9,7 +9,7 @@ import { Redis } from 'ioredis';
 import pino from 'pino';
 import { loadConfig } from '../../src/config/load-config.js';
 import { jsapiSignature } from '../../src/wechat/crypto/signature.js';
-import { startFakeWeChatApi } from '../../src/wechat/fake-api/start-fake-wechat-api.js';
+import { startFakeWeChatApi } from '../../src/demo/fake-wechat-api/start-fake-wechat-api.js';
 import { createWeChatServices, type WeChatServices } from '../../src/wechat/wechat-services.js';
 import { deleteKeys, requireRedis, TEST_REDIS_URL, uniquePrefix } from '../support/redis.js';
 

@@ -3,7 +3,7 @@ import { after, before, beforeEach, describe, it } from 'node:test';
 import { WeChatApiClient } from '../../../src/wechat/api/api-client.js';
 import { WeChatApiError } from '../../../src/wechat/api/wechat-api-error.js';
 import { WeChatApiTransportError } from '../../../src/wechat/api/wechat-api-transport-error.js';
-import { startFakeWeChatApi } from '../../../src/wechat/fake-api/start-fake-wechat-api.js';
+import { startFakeWeChatApi } from '../../../src/demo/fake-wechat-api/start-fake-wechat-api.js';
 import { describeError, rejection, startApiFixture, type ApiFixture } from './api-fixture.js';
 
 const USER_INFO = '/cgi-bin/user/info';

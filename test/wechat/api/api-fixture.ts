@@ -9,7 +9,7 @@ import { PassThrough } from 'node:stream';
 import { pino } from 'pino';
 import { WeChatApiClient, type WeChatApiClientOptions } from '../../../src/wechat/api/api-client.js';
 import { createWeChatApi, type WeChatApi } from '../../../src/wechat/api/wechat-api.js';
-import { startFakeWeChatApi, type FakeWeChatApi, type FakeWeChatApiOptions } from '../../../src/wechat/fake-api/start-fake-wechat-api.js';
+import { startFakeWeChatApi, type FakeWeChatApi, type FakeWeChatApiOptions } from '../../../src/demo/fake-wechat-api/start-fake-wechat-api.js';
 import { StableTokenProvider } from './stable-token-provider.js';
 
 export interface ApiFixture {

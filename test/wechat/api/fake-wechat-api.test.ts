@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { parseJson } from '../../../src/wechat/api/json.js';
-import { startFakeWeChatApi, type FakeWeChatApi } from '../../../src/wechat/fake-api/start-fake-wechat-api.js';
+import { startFakeWeChatApi, type FakeWeChatApi } from '../../../src/demo/fake-wechat-api/start-fake-wechat-api.js';
 
 const APP_ID = 'wx0123456789abcdef';
 const APP_SECRET = 'fake-app-secret-0123456789abcdef';

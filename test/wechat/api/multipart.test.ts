@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { boundaryOf, MultipartError, parseMultipart } from '../../../src/wechat/fake-api/multipart.js';
+import { boundaryOf, MultipartError, parseMultipart } from '../../../src/demo/fake-wechat-api/multipart.js';
 
 describe('multipart/form-data reader of the fake API', () => {
   it('reads what fetch\'s FormData sends: text fields and a binary file, byte for byte', async () => {

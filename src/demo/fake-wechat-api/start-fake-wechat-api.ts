@@ -8,7 +8,7 @@
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { parseJson, stringifyJson } from '../api/json.js';
+import { parseJson, stringifyJson } from '../../wechat/api/json.js';
 import { createFakeState, newFakeUser, type FakeTemplate, type FakeUser, type FakeUserInit, type FakeWeChatState } from './fake-state.js';
 import { FakeTokens } from './fake-tokens.js';
 import { failure, FakeFailure, randomId, type FakeAnswer, type FakeContext, type FakeRequest, type FakeRoute } from './fake-route.js';
