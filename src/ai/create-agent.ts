@@ -29,9 +29,33 @@ export const DEFAULT_SERVICE_URLS = {
 
 export async function createAgent(config: AgentConfig, options: CreateAgentOptions): Promise<Agent> {
   const agent = await build(config, options);
-  // The URL is the operator's own setting and carries no secret; the key is never logged.
-  options.log.debug({ agent: agent.name, type: config.type, url: config.url, model: config.model }, 'AI service ready');
+  const service = describeService(config, agent);
+  options.log.info(service, `AI service: ${service.type}${service.url ? ` at ${service.url}` : ''}${service.model ? `, model ${service.model}` : ''}`);
   return agent;
+}
+
+/**
+ * What start-up says about the AI service: its type, the URL it calls and the model — never the key. A URL may
+ * carry credentials of its own (`https://user:secret@host`, `?key=…`), so only its origin and path are shown.
+ */
+export function describeService(config: AgentConfig, agent: Agent): { type: string; agent: string; url?: string; model?: string } {
+  const url = config.url ?? (config.type in DEFAULT_SERVICE_URLS ? DEFAULT_SERVICE_URLS[config.type as keyof typeof DEFAULT_SERVICE_URLS] : undefined);
+  const model = 'model' in agent && typeof agent.model === 'string' ? agent.model : config.model;
+  return {
+    type: config.type,
+    agent: agent.name,
+    ...(url === undefined || config.type === 'custom' ? {} : { url: withoutCredentials(url) }),
+    ...(model === undefined ? {} : { model }),
+  };
+}
+
+function withoutCredentials(url: string): string {
+  try {
+    const parsed = new URL(url);
+    return `${parsed.origin}${parsed.pathname}`.replace(/\/+$/, '');
+  } catch {
+    return '(unparsable URL)';
+  }
 }
 
 async function build(config: AgentConfig, options: CreateAgentOptions): Promise<Agent> {

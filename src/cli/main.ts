@@ -31,6 +31,25 @@ Commands:
 The WeChat commands read the configuration as the server does (environment and .env) and share its cached
 access token. Run "wx-backend COMMAND --help" for a command's options.`;
 
+export const serveHelp = `Usage: wx-backend serve        (the same as npm start, or node dist/server.js)
+
+Starts the service. It takes no options: everything is configured by environment variables, read from the
+environment and from .env in the working directory (real environment variables win). .env.example lists every
+variable with its default; README.md explains each one. The ones that matter first:
+
+  WECHAT_TOKEN, WECHAT_APPID        the account (WeChat console: 设置与开发 → 基本配置); none set = demo mode
+  WECHAT_AES_KEY                    EncodingAESKey for safe mode (消息加解密方式: 安全模式)
+  WECHAT_APPSECRET                  for the WeChat API (customer-service messages, menus, users)
+  EXTERNAL_SERVICE_TYPE             default, openai, ollama, dify, custom or echo
+  EXTERNAL_SERVICE_URL, EXTERNAL_SERVICE_API_KEY, EXTERNAL_SERVICE_MODEL
+  PORT (5080), HOST (0.0.0.0), WECHAT_PATH (/wechat), PUBLIC_BASE_URL
+  REDIS_URL                         shared state and several instances
+  ADMIN_TOKEN                       guards /admin/api/*, /metrics and /dashboard
+  LOG_LEVEL (INFO), LOG_DIR (./logs)
+
+Exit codes: 0 after a clean shutdown (SIGTERM/SIGINT), 2 for invalid configuration (one line per problem, naming
+the variable; also an unreachable REDIS_URL), 1 for any other start-up failure.`;
+
 type Command = (args: string[], io: CliIo) => Promise<number>;
 
 const COMMANDS: Record<string, Command> = {
@@ -47,6 +66,14 @@ export async function runCli(args: string[], io: CliIo = processIo()): Promise<n
   const [command, ...rest] = args;
   switch (command) {
     case 'serve': {
+      if (rest.includes('--help') || rest.includes('-h')) {
+        io.print(serveHelp);
+        return 0;
+      }
+      if (rest.length > 0) {
+        io.printError(`wx-backend serve: unexpected argument "${rest[0]}" (the service is configured by environment variables)\n\n${serveHelp}`);
+        return 2;
+      }
       // server.ts starts itself only when it is the entry point; imported here, it is started explicitly.
       await import('../server.js').then((server) => server.main());
       return 0;
