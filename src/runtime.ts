@@ -5,7 +5,7 @@
  * runs in-process, so API features work without an account.
  */
 import { randomBytes } from 'node:crypto';
-import { Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import type { AppDependencies } from './app.js';
 import type { AppConfig } from './config/app-config.js';
@@ -21,6 +21,7 @@ import type { ReadinessCheck } from './http/routes/health.js';
 import { startFakeWeChatApi, type FakeWeChatApi } from './demo/fake-wechat-api/start-fake-wechat-api.js';
 import { createWeChatServices, type WeChatServices } from './wechat/wechat-services.js';
 import { accessTokenCheck } from './http/routes/access-token-check.js';
+import { connectRedis } from './redis/connect-redis.js';
 
 export interface Runtime {
   dependencies: AppDependencies;
@@ -44,9 +45,7 @@ export async function createRuntime(config: AppConfig, log: Logger, overrides: R
   if (overrides.dedupStore) {
     dedupStore = overrides.dedupStore;
   } else if (config.redisUrl) {
-    redis = new Redis(config.redisUrl, { lazyConnect: true, maxRetriesPerRequest: 2, enableAutoPipelining: true });
-    redis.on('error', (error: Error) => log.error({ err: error }, 'redis connection error'));
-    await redis.connect();
+    redis = await connectRedis(config.redisUrl, log);
     dedupStore = new RedisDedupStore({ redis, keyPrefix: config.redisPrefix });
     const client = redis;
     checks.push({
