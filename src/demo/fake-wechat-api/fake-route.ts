@@ -4,7 +4,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { FakeTokens } from './fake-tokens.js';
-import type { FakeUser, FakeWeChatState } from './fake-state.js';
+import type { FakeUser, FakeUserEvent, FakeWeChatState } from './fake-state.js';
 import type { MultipartForm } from './multipart.js';
 
 export interface FakeRequest {
@@ -25,6 +25,8 @@ export interface FakeContext {
   /** The fake's own base URL (for download links it hands out). */
   baseUrl: string;
   listPageSize: number;
+  /** Tells the fake's subscribers what a user was sent (customer-service messages, typing). */
+  publish(event: FakeUserEvent): void;
 }
 
 export type FakeAnswer =

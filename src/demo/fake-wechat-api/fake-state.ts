@@ -94,6 +94,14 @@ export interface FakeTypingEvent {
   at: number;
 }
 
+/**
+ * What the fake received for one user, as it happens: a customer-service message or a typing command. Demo mode's
+ * web simulator subscribes (`onUserEvent`) to show the user what WeChat would have shown them.
+ */
+export type FakeUserEvent =
+  | { kind: 'customer-service'; openId: string; message: FakeCustomerServiceMessage }
+  | { kind: 'typing'; openId: string; typing: FakeTypingEvent };
+
 export interface FakeQrCode {
   ticket: string;
   actionName: string;

@@ -2,7 +2,7 @@
  * Messages the account pushes: customer-service messages (with WeChat's permission, 48-hour window and
  * per-message quota), the typing indicator, and template messages.
  */
-import type { FakeUser } from './fake-state.js';
+import type { FakeTypingEvent, FakeUser } from './fake-state.js';
 import {
   asObject,
   byteLength,
@@ -86,8 +86,10 @@ export const messageRoutes: FakeRoute[] = [
       user.customerServiceMessagesLeft--;
       const kfAccount = asObject(body.customservice).kf_account;
       const sent = state.customerServiceMessages.get(user.openId) ?? [];
-      sent.push({ msgtype, content: member, ...(typeof kfAccount === 'string' ? { kfAccount } : {}), at: Date.now() });
+      const message = { msgtype, content: member, ...(typeof kfAccount === 'string' ? { kfAccount } : {}), at: Date.now() };
+      sent.push(message);
       state.customerServiceMessages.set(user.openId, sent);
+      context.publish({ kind: 'customer-service', openId: user.openId, message });
       return ok();
     },
   },
@@ -102,8 +104,10 @@ export const messageRoutes: FakeRoute[] = [
       if (command !== 'Typing' && command !== 'CancelTyping') throw new FakeFailure(40035);
       checkCustomerServiceAllowed(user);
       const events = state.typing.get(user.openId) ?? [];
-      events.push({ command, at: Date.now() });
+      const typing: FakeTypingEvent = { command, at: Date.now() };
+      events.push(typing);
       state.typing.set(user.openId, events);
+      context.publish({ kind: 'typing', openId: user.openId, typing });
       return ok();
     },
   },

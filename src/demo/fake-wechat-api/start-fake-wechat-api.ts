@@ -5,11 +5,23 @@
  *
  * Every request is recorded (`calls`) without its access token and with `secret` redacted. Failures can be
  * injected per path (`failNext`), and answers slowed down (`delay`), to exercise the client's policies.
+ * What users are sent (customer-service messages, typing) is also published as it happens (`onUserEvent`), so
+ * demo mode's web simulator can show it, and stored media is served back (`mediaUrl`).
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { parseJson, stringifyJson } from '../../wechat/api/json.js';
-import { createFakeState, newFakeUser, type FakeTemplate, type FakeUser, type FakeUserInit, type FakeWeChatState } from './fake-state.js';
+import {
+  createFakeState,
+  newFakeUser,
+  type FakeMedia,
+  type FakeMediaType,
+  type FakeTemplate,
+  type FakeUser,
+  type FakeUserEvent,
+  type FakeUserInit,
+  type FakeWeChatState,
+} from './fake-state.js';
 import { FakeTokens } from './fake-tokens.js';
 import { failure, FakeFailure, randomId, type FakeAnswer, type FakeContext, type FakeRequest, type FakeRoute } from './fake-route.js';
 import { mediaRoutes } from './media-routes.js';
@@ -85,6 +97,12 @@ export interface FakeWeChatApi {
   revokeTokens(): void;
   /** Every access token issued so far (a live array). */
   issuedTokens: readonly string[];
+  /** Calls `listener` with every customer-service message and typing command accepted, for any user; returns the unsubscribe. */
+  onUserEvent(listener: (event: FakeUserEvent) => void): () => void;
+  /** Stores a file as temporary media, as WeChat keeps what a user sends (the `MediaId` of an image message). */
+  addMedia(init: { type: FakeMediaType; data: Buffer; contentType: string; fileName?: string }): FakeMedia;
+  /** Where the fake serves a stored media file without an access token (e.g. an image message's `PicUrl`). */
+  mediaUrl(mediaId: string): string;
   close(): Promise<void>;
 }
 
@@ -111,6 +129,7 @@ export async function startFakeWeChatApi(options: FakeWeChatApiOptions): Promise
   const failures = new Map<string, { errcode: number; errmsg?: string }[]>();
   const delays = new Map<string, { ms: number; remaining: number | undefined }>();
   const pendingDelays = new Set<() => void>();
+  const userListeners = new Set<(event: FakeUserEvent) => void>();
   let closed = false;
 
   const context: FakeContext = {
@@ -120,6 +139,16 @@ export async function startFakeWeChatApi(options: FakeWeChatApiOptions): Promise
     appSecret: options.appSecret,
     baseUrl: '',
     listPageSize: options.listPageSize ?? 10_000,
+    publish(event) {
+      for (const listener of userListeners) {
+        // A subscriber's failure is its own: the fake still answers the request as WeChat would.
+        try {
+          listener(event);
+        } catch {
+          /* ignored */
+        }
+      }
+    },
   };
 
   const wait = (ms: number): Promise<void> =>
@@ -275,8 +304,29 @@ export async function startFakeWeChatApi(options: FakeWeChatApiOptions): Promise
     },
     revokeTokens: () => tokens.revokeAll(),
     issuedTokens: tokens.issued,
+    onUserEvent(listener) {
+      userListeners.add(listener);
+      return () => void userListeners.delete(listener);
+    },
+    addMedia({ type, data, contentType, fileName }) {
+      const mediaId = randomId(48);
+      const extension = contentType.split('/')[1]?.replace(/[^a-z0-9]/gi, '') || 'bin';
+      const media: FakeMedia = {
+        mediaId,
+        type,
+        permanent: false,
+        fileName: fileName ?? `${type}.${extension}`,
+        contentType,
+        data,
+        createdAt: Math.floor(Date.now() / 1000),
+      };
+      state.media.set(mediaId, media);
+      return media;
+    },
+    mediaUrl: (mediaId) => `${url}/fake-media?media_id=${encodeURIComponent(mediaId)}`,
     async close() {
       closed = true;
+      userListeners.clear();
       for (const finish of [...pendingDelays]) finish();
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { parseJson } from '../../../src/wechat/api/json.js';
+import type { FakeUserEvent } from '../../../src/demo/fake-wechat-api/fake-state.js';
 import { startFakeWeChatApi, type FakeWeChatApi } from '../../../src/demo/fake-wechat-api/start-fake-wechat-api.js';
 
 const APP_ID = 'wx0123456789abcdef';
@@ -153,5 +154,59 @@ describe('fake WeChat API: expiry, injection and protocol errors', () => {
     await other.close();
     assert.ok(performance.now() - started < 1000);
     assert.equal(await pending, 'failed');
+  });
+});
+
+describe('fake WeChat API: what users are sent, as it happens (demo mode\'s simulator)', () => {
+  let fake: FakeWeChatApi;
+  before(async () => {
+    fake = await startFakeWeChatApi({ appId: APP_ID, appSecret: APP_SECRET });
+  });
+  after(() => fake.close());
+
+  it('publishes accepted customer-service messages and typing commands, not refused ones; unsubscribing stops them', async () => {
+    const events: FakeUserEvent[] = [];
+    const unsubscribe = fake.onUserEvent((event) => events.push(event));
+    const token = String((await stableToken(fake)).access_token);
+    const post = (path: string, body: unknown) => call(fake, 'POST', `${path}?access_token=${encodeURIComponent(token)}`, JSON.stringify(body));
+    // Unknown user: refused (40003), so nothing is published.
+    assert.equal((await post('/cgi-bin/message/custom/typing', { touser: 'oNobody', command: 'Typing' })).errcode, 40003);
+    fake.noteUserMessage('oAlice');
+    assert.equal((await post('/cgi-bin/message/custom/typing', { touser: 'oAlice', command: 'Typing' })).errcode, 0);
+    assert.equal((await post('/cgi-bin/message/custom/send', { touser: 'oAlice', msgtype: 'text', text: { content: '你好' } })).errcode, 0);
+    assert.deepEqual(events.map((event) => [event.kind, event.openId]), [['typing', 'oAlice'], ['customer-service', 'oAlice']]);
+    const sent = events[1];
+    assert.ok(sent?.kind === 'customer-service');
+    assert.deepEqual(sent.message.content, { content: '你好' });
+    assert.equal(sent.message, fake.state.customerServiceMessages.get('oAlice')?.[0], 'the published message is the stored one');
+    unsubscribe();
+    assert.equal((await post('/cgi-bin/message/custom/send', { touser: 'oAlice', msgtype: 'text', text: { content: '再见' } })).errcode, 0);
+    assert.equal(events.length, 2);
+  });
+
+  it('a failing subscriber does not change the answer the product gets', async () => {
+    const unsubscribe = fake.onUserEvent(() => {
+      throw new Error('subscriber failure');
+    });
+    const token = String((await stableToken(fake)).access_token);
+    fake.noteUserMessage('oBob');
+    const answer = await call(fake, 'POST', `/cgi-bin/message/custom/typing?access_token=${encodeURIComponent(token)}`, JSON.stringify({ touser: 'oBob', command: 'Typing' }));
+    unsubscribe();
+    assert.equal(answer.errcode, 0);
+  });
+
+  it('addMedia stores a user\'s file as temporary media: downloadable with a token and at mediaUrl without one', async () => {
+    const data = Buffer.from([0x89, 0x50, 0x4e, 0x47, 1, 2, 3]);
+    const media = fake.addMedia({ type: 'image', data, contentType: 'image/png' });
+    assert.equal(media.fileName, 'image.png');
+    const direct = await fetch(fake.mediaUrl(media.mediaId));
+    assert.equal(direct.status, 200);
+    assert.equal(direct.headers.get('content-type'), 'image/png');
+    assert.deepEqual(Buffer.from(await direct.arrayBuffer()), data);
+    const token = String((await stableToken(fake)).access_token);
+    const viaApi = await fetch(`${fake.url}/cgi-bin/media/get?access_token=${encodeURIComponent(token)}&media_id=${encodeURIComponent(media.mediaId)}`);
+    assert.deepEqual(Buffer.from(await viaApi.arrayBuffer()), data);
+    const unknown = await call(fake, 'GET', '/fake-media?media_id=nope');
+    assert.equal(unknown.errcode, 40007);
   });
 });
