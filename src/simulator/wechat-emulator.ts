@@ -1,7 +1,8 @@
 /**
  * Plays WeChat's server: builds the POSTs WeChat sends to the callback — signed, and in compatible or safe mode
  * encrypted — and reads the answers back (verifying `MsgSignature` and decrypting). Used by the
- * `wx-backend simulate` command, the integration tests and the demo simulator, so nobody needs a real account.
+ * `wx-backend simulate` command, the integration tests and the web simulator, so nobody needs a real account.
+ * WeChat's retry rule on top of it: deliver-like-wechat.ts.
  */
 import { randomInt } from 'node:crypto';
 import { MessageCrypto } from '../wechat/crypto/message-crypto.js';
@@ -34,6 +35,8 @@ export interface CallbackAnswer {
   reply?: XmlRecord;
   /** In compat/safe mode, whether the answer's `MsgSignature` verified. */
   signatureValid?: boolean;
+  /** Set (by `deliverLikeWeChat`) when a 200 body is not a reply WeChat could read: the user would see nothing. */
+  problem?: string;
 }
 
 export interface MessageFields {
@@ -113,9 +116,14 @@ export class WeChatEmulator {
       signal: AbortSignal.timeout(options.timeoutMs ?? 5000),
     });
     const body = await response.text();
-    const answer: CallbackAnswer = { status: response.status, body, contentType: response.headers.get('content-type') ?? '' };
-    if (response.status !== 200 || body === '' || body === 'success') return answer;
-    return { ...answer, ...this.readReply(body, delivery.mode) };
+    return this.readAnswer(response.status, body, response.headers.get('content-type') ?? '', delivery.mode);
+  }
+
+  /** An answer as WeChat reads it: a 200 with an XML body is parsed (and in compat/safe mode verified and decrypted). */
+  readAnswer(status: number, body: string, contentType: string, mode: DeliveryMode): CallbackAnswer {
+    const answer: CallbackAnswer = { status, body, contentType };
+    if (status !== 200 || body === '' || body === 'success') return answer;
+    return { ...answer, ...this.readReply(body, mode) };
   }
 
   /** Parses an answer body; in compat/safe mode verifies its signature and decrypts it. */

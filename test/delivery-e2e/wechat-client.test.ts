@@ -52,4 +52,16 @@ describe('WeChatClient', () => {
     assert.equal(exchange.reply, undefined);
     assert.equal(received.length, 3);
   });
+
+  it('tells a refused connection (nothing listening: the server is not running) from a timeout, and still delivers three times', async () => {
+    const closed = createServer();
+    await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve));
+    const { port } = closed.address() as AddressInfo;
+    await new Promise<void>((resolve) => closed.close(() => resolve()));
+    const exchange = await new WeChatClient({ ...credentials, callbackUrl: `http://127.0.0.1:${port}/wechat` }).sendText('oClientUser', 'anyone?');
+    assert.deepEqual(exchange.deliveries.map((each) => each.status), ['refused', 'refused', 'refused']);
+    assert.ok(exchange.deliveries.every((each) => each.error === 'ECONNREFUSED'));
+    assert.deepEqual(exchange.deliveries.map((each) => each.number), [1, 2, 3]);
+    assert.equal(exchange.reply, undefined);
+  });
 });

@@ -3,21 +3,17 @@
  * mode by default, through `WeChatEmulator`), waits at most 5 s for each delivery, and delivers the
  * byte-identical request again — at once, up to three deliveries in all — when a delivery times out, its
  * connection is closed or fails, or it is answered with a status other than 200. It stops at the first 200.
+ * The delivery rule itself is the product's (`deliverLikeWeChat`, shared with `wx-backend simulate` and the web
+ * simulator); this client adds the message builders and the reply as tests look at it.
  *
  * `noteUserMessage` is called (once) before the first delivery: that is when the user sent the message, which
  * opens the customer-service window in a fake WeChat API (`fake.noteUserMessage`).
  */
-import { performance } from 'node:perf_hooks';
-import { messageXml, randomMsgId, WeChatEmulator, type DeliveryMode, type SignedDelivery } from '../../src/simulator/wechat-emulator.js';
+import { deliverLikeWeChat, WECHAT_DELIVERIES, WECHAT_TIMEOUT_MS, type DeliveryAttempt } from '../../src/simulator/deliver-like-wechat.js';
+import { messageXml, randomMsgId, WeChatEmulator, type CallbackAnswer, type DeliveryMode, type SignedDelivery } from '../../src/simulator/wechat-emulator.js';
 import type { XmlRecord } from '../../src/wechat/message/types.js';
 
-/** One delivery: the HTTP status, or how it failed; `ms` from sending it to the outcome. */
-export interface DeliveryAttempt {
-  status: number | 'timeout' | 'closed';
-  ms: number;
-  /** performance.now() when the delivery was sent. */
-  sentAt: number;
-}
+export { WECHAT_DELIVERIES, WECHAT_TIMEOUT_MS, type DeliveryAttempt };
 
 /** A passive reply as the user sees it (decrypted and its signature checked). */
 export interface PassiveReply {
@@ -65,9 +61,6 @@ export interface WeChatClientOptions {
   noteUserMessage?: (openId: string) => void;
 }
 
-export const WECHAT_TIMEOUT_MS = 5000;
-export const WECHAT_DELIVERIES = 3;
-
 export class WeChatClient {
   readonly emulator: WeChatEmulator;
   readonly #options: WeChatClientOptions;
@@ -104,34 +97,18 @@ export class WeChatClient {
 
   /** Delivers one signed message as WeChat does: retries the identical request until a 200, at most `maxDeliveries` times. */
   async deliver(delivery: SignedDelivery): Promise<Exchange> {
-    const timeoutMs = this.#options.timeoutMs ?? WECHAT_TIMEOUT_MS;
-    const maxDeliveries = this.#options.maxDeliveries ?? WECHAT_DELIVERIES;
-    const deliveries: DeliveryAttempt[] = [];
-    const sentAt = performance.now();
-    for (let attempt = 0; attempt < maxDeliveries; attempt++) {
-      const started = performance.now();
-      const outcome = await this.#post(delivery, timeoutMs);
-      deliveries.push({ status: outcome.status, ms: Math.round(performance.now() - started), sentAt: started });
-      if (outcome.status === 200) return { request: delivery, deliveries, reply: this.#readReply(outcome.body, delivery.mode), sentAt, endedAt: performance.now() };
-    }
-    return { request: delivery, deliveries, reply: undefined, sentAt, endedAt: performance.now() };
+    const exchange = await deliverLikeWeChat(this.emulator, delivery, {
+      timeoutMs: this.#options.timeoutMs ?? WECHAT_TIMEOUT_MS,
+      maxDeliveries: this.#options.maxDeliveries ?? WECHAT_DELIVERIES,
+    });
+    const { deliveries, sentAt, endedAt, answer } = exchange;
+    return { request: delivery, deliveries, reply: answer === undefined ? undefined : this.#readReply(answer), sentAt, endedAt };
   }
 
-  async #post(delivery: SignedDelivery, timeoutMs: number): Promise<{ status: number | 'timeout' | 'closed'; body: string }> {
-    const signal = AbortSignal.timeout(timeoutMs);
-    try {
-      const response = await fetch(delivery.url, { method: 'POST', headers: { 'content-type': 'text/xml' }, body: delivery.body, signal });
-      // The 5 s cover the whole answer, body included.
-      return { status: response.status, body: await response.text() };
-    } catch (error) {
-      if (signal.aborted) return { status: 'timeout', body: '' };
-      return { status: 'closed', body: String(error) };
-    }
-  }
-
-  #readReply(body: string, mode: DeliveryMode): PassiveReply | 'success' | '' {
-    if (body === '' || body === 'success') return body;
-    const { reply, signatureValid } = this.emulator.readReply(body, mode);
+  #readReply(answer: CallbackAnswer): PassiveReply | 'success' | '' {
+    if (answer.problem !== undefined) throw new Error(`the reply cannot be read: ${answer.problem}`);
+    const { reply, signatureValid } = answer;
+    if (reply === undefined) return answer.body === 'success' ? 'success' : '';
     const type = typeof reply.MsgType === 'string' ? reply.MsgType : '';
     const media = (reply.Image ?? reply.Voice) as XmlRecord | undefined;
     return {
