@@ -194,13 +194,13 @@ async function runContainers() {
   cleanups.push(() => podman(['rm', '-f', '-t', '5', redis, service]));
   podman(['network', 'create', network]);
   const redisStart = podman(['run', '-d', '--name', redis, '--network', network, 'docker.io/library/redis:7-bookworm']);
-  if (!check('Redis container started', redisStart.status === 0, redisStart.stderr.trim().split('\n').at(-1))) return;
+  if (!check('Redis container started', redisStart.status === 0, redisStart.status === 0 ? redis : redisStart.stderr.trim())) return;
 
   const credentials = generateDemoCredentials();
   const serviceStart = podman(['run', '-d', '--name', service, '--network', network, '-p', '127.0.0.1::5080',
     '-e', `WECHAT_TOKEN=${credentials.token}`, '-e', `WECHAT_AES_KEY=${credentials.aesKey}`, '-e', `WECHAT_APPID=${credentials.appId}`,
     '-e', 'EXTERNAL_SERVICE_TYPE=echo', '-e', `REDIS_URL=redis://${redis}:6379`, image]);
-  if (!check('service container started', serviceStart.status === 0, serviceStart.stderr.trim().split('\n').at(-1))) return;
+  if (!check('service container started', serviceStart.status === 0, serviceStart.status === 0 ? service : serviceStart.stderr.trim())) return;
   const published = podman(['port', service, '5080/tcp']).stdout.trim().split('\n')[0];
   const baseUrl = `http://${published}`;
   console.log(`  service published at ${baseUrl}`);
@@ -259,7 +259,7 @@ async function startByHand(project, directory, env) {
     for (const dependency of container.healthyFirst) {
       if (!(await waitForHealthy(dependency, 60)).healthy) return `${dependency} did not become healthy`;
     }
-    console.log(`  podman ${container.run.join(' ').replace(/(WECHAT_[A-Z_]+=)\S+/g, '$1…')}`);
+    console.log(`  podman ${container.run.map((arg) => (/[\s|"']/.test(arg) ? `'${arg.replace(/'/g, `'\\''`)}'` : arg)).join(' ')}`);
     const started = podman(container.run, { cwd: directory });
     if (started.status !== 0) return `${container.service}: ${started.output.trim().split('\n').at(-1)}`;
   }
@@ -289,7 +289,8 @@ async function runCompose() {
 
   const failure = await startWithPodmanCompose(project, directory, env);
   if (failure === undefined) {
-    console.log(`  started with podman-compose (project ${project}; it does not wait for depends_on's service_healthy, the service retries)`);
+    // podman-compose 1.0 starts Redis first but does not wait for `condition: service_healthy`.
+    console.log(`  started with podman-compose (project ${project})`);
   } else {
     console.log(`  NOTE: podman-compose could not be used (${failure}).`);
     console.log('  NOTE: starting the same two services BY HAND with podman run, from docker-compose.yml\'s settings:');
