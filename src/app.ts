@@ -23,6 +23,8 @@ import { MessageCrypto } from './wechat/crypto/message-crypto.js';
 import type { AnswerCoordinator } from './conversation/answer-coordinator.js';
 import type { AnswerArchive } from './delivery/answer-archive.js';
 import { answerArchiveRoutes } from './http/routes/answer-archive.js';
+import { simulatorRoutes } from './http/routes/simulator.js';
+import type { Simulator } from './simulator/create-simulator.js';
 
 export interface AppDependencies {
   log: Logger;
@@ -37,6 +39,8 @@ export interface AppDependencies {
   coordinator?: AnswerCoordinator;
   /** Full texts of long answers, served at `GET /a/:id`. */
   archive?: AnswerArchive;
+  /** The web chat simulator at `/simulator` (demo mode or `SIMULATOR_ENABLED=true`); without it those paths are 404. */
+  simulator?: Simulator;
   /** Clock, for tests. */
   now?: () => number;
 }
@@ -105,6 +109,10 @@ export async function buildApp(config: AppConfig, dependencies: AppDependencies)
 
   await app.register(healthRoutes, { checks: dependencies.readinessChecks ?? [] });
   if (dependencies.archive) await app.register(answerArchiveRoutes, { archive: dependencies.archive });
+  if (dependencies.simulator) {
+    const { simulator, info } = dependencies.simulator;
+    await app.register(simulatorRoutes, { simulator, info, wechatPath: config.wechat.path });
+  }
   if (config.adminToken) {
     const { admin: services, menuActions, now } = dependencies;
     await app.register(adminRoutes, { token: config.adminToken, services, menuActions, now });

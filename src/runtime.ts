@@ -2,7 +2,8 @@
  * Builds the long-lived parts the app runs on from the configuration — Redis, the dedup store, the router, the
  * WeChat API with its access token, readiness checks — and closes them again. Without `REDIS_URL` everything is
  * in memory (one instance) and the access token is cached in `TOKEN_FILE_PATH`. In demo mode a fake WeChat API
- * runs in-process, so API features work without an account.
+ * runs in-process, so API features work without an account; the web simulator (demo mode or
+ * `SIMULATOR_ENABLED=true`) shows what it is sent.
  */
 import { randomBytes } from 'node:crypto';
 import type { Redis } from 'ioredis';
@@ -22,6 +23,10 @@ import { startFakeWeChatApi, type FakeWeChatApi } from './demo/fake-wechat-api/s
 import { createWeChatServices, type WeChatServices } from './wechat/wechat-services.js';
 import { accessTokenCheck } from './http/routes/access-token-check.js';
 import { connectRedis } from './redis/connect-redis.js';
+import { connectFakeApiToSimulator, fakeApiMediaStore } from './demo/fake-api-simulator-bridge.js';
+import { noteUserMessageHandler } from './demo/note-user-message-handler.js';
+import { createSimulator } from './simulator/create-simulator.js';
+import { wechatMediaStore } from './simulator/simulator-media.js';
 
 export interface Runtime {
   dependencies: AppDependencies;
@@ -36,7 +41,13 @@ export interface Runtime {
 /** Parts a caller (a test, an embedding application) supplies instead of the ones built from the configuration. */
 export type RuntimeOverrides = Partial<Pick<AppDependencies, 'router' | 'dedupStore'>>;
 
-export async function createRuntime(config: AppConfig, log: Logger, overrides: RuntimeOverrides = {}, options: { cwd?: string } = {}): Promise<Runtime> {
+export interface RuntimeOptions {
+  cwd?: string;
+  /** The web simulator's wait per WeChat delivery (5 s); tests only. */
+  simulatorTimeoutMs?: number;
+}
+
+export async function createRuntime(config: AppConfig, log: Logger, overrides: RuntimeOverrides = {}, options: RuntimeOptions = {}): Promise<Runtime> {
   const checks: ReadinessCheck[] = [];
   let redis: Redis | undefined;
   let dedupStore: DedupStore;
@@ -84,17 +95,26 @@ export async function createRuntime(config: AppConfig, log: Logger, overrides: R
   if (policy) checks.push(circuitCheck(policy));
 
   const menuActions = new MenuActionTable(config.menu?.actions);
+  // Demo mode: the fake WeChat API learns of each user message as WeChat would (customer-service window, quota).
+  const preHandlers = [...(fakeApi ? [noteUserMessageHandler(fakeApi)] : []), ...(answering.agentHandler ? answering.preHandlers : [])];
+  const simulator = createSimulator(config, log, {
+    ...(fakeApi
+      ? { media: fakeApiMediaStore(fakeApi), connect: (chat) => connectFakeApiToSimulator(fakeApi, chat) }
+      : wechat ? { media: wechatMediaStore(wechat.api.media, config.publicBaseUrl) } : {}),
+    ...(options.simulatorTimeoutMs === undefined ? {} : { timeoutMs: options.simulatorTimeoutMs }),
+  });
   const dependencies: AppDependencies = {
     log,
     router:
       overrides.router ??
-      createRouter(config, { menuActions, preHandlers: answering.agentHandler ? answering.preHandlers : [], ...(answering.agentHandler ? { agentHandler: answering.agentHandler } : {}) }),
+      createRouter(config, { menuActions, preHandlers, ...(answering.agentHandler ? { agentHandler: answering.agentHandler } : {}) }),
     dedupStore,
     readinessChecks: checks,
     menuActions,
     coordinator: answering.coordinator,
     archive: answering.archive,
     ...(wechat ? { admin: wechatAdminServices(wechat) } : {}),
+    ...(simulator ? { simulator } : {}),
   };
   const ownAnswering = answering;
   return {
@@ -103,6 +123,7 @@ export async function createRuntime(config: AppConfig, log: Logger, overrides: R
     ...(wechat ? { wechat } : {}),
     ...(fakeApi ? { fakeApi } : {}),
     async close() {
+      await simulator?.close();
       await ownAnswering.close();
       if (ownsDedupStore) await dedupStore.close();
       await wechat?.close();

@@ -31,6 +31,8 @@ export interface StartOptions {
   logDestination?: NodeJS.WritableStream;
   /** Parts to use instead of the ones built from the configuration (tests, embedding). */
   overrides?: RuntimeOverrides;
+  /** The web simulator's wait per WeChat delivery (5 s); tests only, to keep slow scenarios short. */
+  simulatorTimeoutMs?: number;
 }
 
 export async function startServer(env: Record<string, string | undefined>, options: StartOptions = {}): Promise<RunningServer> {
@@ -46,7 +48,10 @@ export async function startServer(env: Record<string, string | undefined>, optio
   // Loaded only once the configuration is valid: a configuration error is reported without first loading the
   // HTTP framework, the AI SDKs and the Redis client (about half a second of start-up on a small machine).
   const [{ createRuntime }, { buildApp }] = await Promise.all([import('./runtime.js'), import('./app.js')]);
-  const runtime = await createRuntime(config, log, options.overrides, { cwd: options.cwd ?? process.cwd() });
+  const runtime = await createRuntime(config, log, options.overrides, {
+    cwd: options.cwd ?? process.cwd(),
+    ...(options.simulatorTimeoutMs === undefined ? {} : { simulatorTimeoutMs: options.simulatorTimeoutMs }),
+  });
   const app = await buildApp(config, runtime.dependencies);
   try {
     await app.listen({ host: config.host, port: config.port });

@@ -31,6 +31,8 @@ export interface DeliveryAttempt {
   sentAt: number;
   /** What failed, for `refused`/`closed` (a system error code or message). */
   error?: string;
+  /** The start of the body of an answer other than 200 (e.g. why a 403 refused it). */
+  body?: string;
 }
 
 export interface WeChatExchange {
@@ -72,6 +74,7 @@ export async function deliverLikeWeChat(emulator: WeChatEmulator, delivery: Sign
       ms: Math.round(performance.now() - started),
       sentAt: started,
       ...(outcome.error === undefined ? {} : { error: outcome.error }),
+      ...(typeof outcome.status === 'number' && outcome.status !== 200 ? { body: outcome.body.slice(0, 500) } : {}),
     };
     deliveries.push(attempt);
     options.onAttempt?.(attempt);

@@ -80,6 +80,8 @@ export interface AppInstance {
 export interface StartAppInstanceOptions {
   /** Working directory for relative paths and demo credentials; default: a fresh temporary folder. */
   cwd?: string;
+  /** The web simulator's wait per WeChat delivery (default 5 s, as WeChat), to keep slow scenarios short. */
+  simulatorTimeoutMs?: number;
 }
 
 /** A temporary folder and its removal. */
@@ -98,7 +100,12 @@ export async function startAppInstance(env: Record<string, string>, options: Sta
   destination.on('data', (chunk: Buffer) => captured.push(chunk));
   let server: RunningServer;
   try {
-    server = await startServer(env, { cwd, envFile: false, logDestination: destination });
+    server = await startServer(env, {
+      cwd,
+      envFile: false,
+      logDestination: destination,
+      ...(options.simulatorTimeoutMs === undefined ? {} : { simulatorTimeoutMs: options.simulatorTimeoutMs }),
+    });
   } catch (error) {
     ownFolder?.remove();
     throw error;

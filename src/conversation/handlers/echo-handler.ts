@@ -2,11 +2,15 @@ import type { InboundMessage } from '../../wechat/message/types.js';
 import type { Handler } from '../router.js';
 
 /**
- * The built-in `echo` service (`EXTERNAL_SERVICE_TYPE=echo`): answers a text message with the text it got, and
- * other user messages with a one-line description of what arrived. Used by demo mode and the benchmark.
+ * The built-in `echo` service (`EXTERNAL_SERVICE_TYPE=echo`): answers a text message with the text it got, a
+ * picture with the same picture (a passive image reply with the message's `MediaId`, which WeChat accepts — so
+ * demo mode shows an image answer), and other user messages with a one-line description of what arrived. Used
+ * by demo mode and the benchmark.
  */
 export const echoHandler: Handler = (context, next) => {
-  const content = describe(context.message);
+  const { message } = context;
+  if (message.kind === 'image') return { type: 'image', mediaId: message.mediaId };
+  const content = describe(message);
   return content === undefined ? next() : { type: 'text', content };
 };
 
@@ -16,8 +20,6 @@ function describe(message: InboundMessage): string | undefined {
       return message.content;
     case 'voice':
       return message.recognition ? message.recognition : `[voice ${message.format}]`;
-    case 'image':
-      return '[image]';
     case 'video':
       return `[${message.msgType}]`;
     case 'location':

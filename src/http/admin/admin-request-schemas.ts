@@ -113,7 +113,8 @@ function issuesOf(error: z.ZodError): RequestIssue[] {
   });
 }
 
-function parse<T>(schema: z.ZodType<T>, body: unknown): T {
+/** The body as `schema` reads it, or `InvalidRequestError` naming each problem (also used by the simulator's API). */
+export function parseRequestBody<T>(schema: z.ZodType<T>, body: unknown): T {
   const result = schema.safeParse(body);
   if (!result.success) throw new InvalidRequestError(issuesOf(result.error));
   return result.data;
@@ -127,13 +128,13 @@ export interface CustomMessageRequest {
 
 /** `POST /admin/api/messages/custom`: `{ openid, kfAccount?, type, …the type's fields }`. */
 export function parseCustomMessageRequest(body: unknown): CustomMessageRequest {
-  const { openid, kfAccount, ...message } = parse(customMessageSchema, body);
+  const { openid, kfAccount, ...message } = parseRequestBody(customMessageSchema, body);
   return { openId: openid, message, options: kfAccount === undefined ? {} : { kfAccount } };
 }
 
 /** `POST /admin/api/messages/template`: `{ openid, templateId, data, url?, miniprogram?: { appId, pagePath? }, clientMessageId? }`. */
 export function parseTemplateMessageRequest(body: unknown): TemplateMessage {
-  const { openid, miniprogram, ...rest } = parse(templateMessageSchema, body);
+  const { openid, miniprogram, ...rest } = parseRequestBody(templateMessageSchema, body);
   const message: TemplateMessage = { openId: openid, templateId: rest.templateId, data: rest.data };
   if (rest.url !== undefined) message.url = rest.url;
   if (miniprogram !== undefined) message.miniProgram = miniprogram;
