@@ -23,6 +23,8 @@ COPY package.json package-lock.json ./
 RUN npm ci --omit=dev --ignore-scripts --no-audit --no-fund && npm cache clean --force
 COPY bin ./bin
 COPY examples ./examples
+# Pages served as they are (the dashboard's HTML, CSS and script).
+COPY public ./public
 COPY --from=build /app/dist ./dist
 # The default TOKEN_FILE_PATH (./data) and LOG_DIR (./logs); volumes mounted there must be writable by uid 1000.
 RUN mkdir -p data logs && chown node:node data logs

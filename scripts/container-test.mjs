@@ -178,8 +178,8 @@ async function buildImage() {
     `user ${inspect.Config.User}, cmd ${JSON.stringify(inspect.Config.Cmd)}`);
   const listing = podman(['run', '--rm', '--entrypoint', 'sh', image, '-c',
     'ls -A /app | tr "\\n" " "; for name in typescript tsx eslint; do [ ! -e node_modules/$name ] || echo "dev dependency $name"; done']).stdout.trim();
-  check('image holds dist/, bin/, examples/ and production dependencies only (no source, tests, .env or dev dependencies)',
-    listing === 'bin data dist examples logs node_modules package-lock.json package.json', listing);
+  check('image holds dist/, bin/, examples/, public/ and production dependencies only (no source, tests, .env or dev dependencies)',
+    listing === 'bin data dist examples logs node_modules package-lock.json package.json public', listing);
   return true;
 }
 
