@@ -316,7 +316,7 @@
       document.getElementById('cs-errors'),
       figures.errors.customerService.map((row) => element('tr', {}, cell(row.errcode), cell(formatCount(row.total), 'number'), cell(formatRate(row.perSecond), 'number'))),
       3,
-      'none refused',
+      'none: every one was sent',
     );
 
     setFigure('instances', String(data.rows.length));

@@ -6,7 +6,7 @@
  */
 import { percentiles } from './histogram-quantile.js';
 import type { CircuitState, InstanceSnapshot, TokenState } from './instance-snapshot.js';
-import { labelsOf, sameBounds, type CounterName, type HistogramName, type HistogramSummary, type SeriesValues } from './metric-summary.js';
+import { labelsOf, sameBounds, type CounterName, type GaugeName, type HistogramName, type HistogramSummary, type SeriesValues } from './metric-summary.js';
 
 export interface Percentiles {
   /** Seconds; null without observations. */
@@ -60,6 +60,7 @@ export interface DeploymentFigures {
     tokensIn: Tally;
     tokensOut: Tally;
   };
+  /** WeChat API calls that did not succeed; customer-service messages of answers not sent (refused, or no answer). */
   errors: { wechatApi: ErrorRow[]; customerService: ErrorRow[] };
   /** The worst circuit state among the instances; null when none has a circuit breaker. */
   circuit: CircuitState | null;
@@ -179,8 +180,12 @@ function recentPercentiles(snapshots: readonly InstanceSnapshot[], name: Histogr
   return combined ? percentiles(combined) : { p50: null, p90: null, p99: null };
 }
 
-function gauge(snapshot: InstanceSnapshot, name: keyof InstanceSnapshot['totals']['gauges']): number {
+function gauge(snapshot: InstanceSnapshot, name: GaugeName): number {
   return sumSeries(snapshot.totals.gauges[name], every);
+}
+
+function gaugeTotal(snapshots: readonly InstanceSnapshot[], name: GaugeName): number {
+  return snapshots.reduce((total, snapshot) => total + gauge(snapshot, name), 0);
 }
 
 function eventLoopLag(snapshot: InstanceSnapshot): number {
@@ -203,7 +208,7 @@ function deploymentFigures(snapshots: readonly InstanceSnapshot[]): DeploymentFi
     retries: tally(snapshots, 'wx_callbacks_total', laterDelivery),
     dedupHits: tally(snapshots, 'wx_callbacks_total', (labels) => labels.outcome === 'dedup_hit'),
     rejected: { ...tally(snapshots, 'wx_callbacks_rejected_total'), byStatus: totalsBy(snapshots, 'wx_callbacks_rejected_total', 'status') },
-    inFlight: snapshots.reduce((total, snapshot) => total + gauge(snapshot, 'wx_answers_in_flight'), 0),
+    inFlight: gaugeTotal(snapshots, 'wx_answers_in_flight'),
     answerLatency: recentPercentiles(snapshots, 'wx_answer_latency_seconds'),
     routes: [...tallyGroups(snapshots, 'wx_deliveries_total', (labels) => labels.route)].map(([route, value]) => ({ route, ...value })).sort((a, b) => b.total - a.total),
     ai: {
@@ -211,8 +216,8 @@ function deploymentFigures(snapshots: readonly InstanceSnapshot[]): DeploymentFi
       outcomes: totalsBy(snapshots, 'wx_ai_calls_total', 'outcome'),
       timeouts: tally(snapshots, 'wx_ai_timeouts_total').total,
       retries: tally(snapshots, 'wx_ai_retries_total').total,
-      inFlight: snapshots.reduce((total, snapshot) => total + gauge(snapshot, 'wx_ai_calls_in_flight'), 0),
-      queued: snapshots.reduce((total, snapshot) => total + gauge(snapshot, 'wx_ai_queue_depth'), 0),
+      inFlight: gaugeTotal(snapshots, 'wx_ai_calls_in_flight'),
+      queued: gaugeTotal(snapshots, 'wx_ai_queue_depth'),
       firstToken: recentPercentiles(snapshots, 'wx_ai_time_to_first_token_seconds'),
       duration: recentPercentiles(snapshots, 'wx_ai_duration_seconds'),
       tokensIn: tally(snapshots, 'wx_ai_tokens_total', (labels) => labels.direction === 'in'),
@@ -220,11 +225,12 @@ function deploymentFigures(snapshots: readonly InstanceSnapshot[]): DeploymentFi
     },
     errors: {
       wechatApi: errorRows(snapshots, 'wx_wechat_api_calls_total', (labels) => labels.errcode !== '0', true),
-      customerService: errorRows(snapshots, 'wx_customer_service_messages_total', (labels) => labels.result === 'refused', false),
+      // Refused (WeChat answered an errcode) and failed (no answer: errcode `transport`).
+      customerService: errorRows(snapshots, 'wx_customer_service_messages_total', (labels) => labels.result !== 'sent', false),
     },
     circuit: circuits.length === 0 ? null : circuits.reduce((worst, state) => (CIRCUIT_SEVERITY[state] > CIRCUIT_SEVERITY[worst] ? state : worst)),
     eventLoopLagSeconds: Math.max(0, ...snapshots.map(eventLoopLag)),
-    residentMemoryBytes: snapshots.reduce((total, snapshot) => total + gauge(snapshot, 'process_resident_memory_bytes'), 0),
+    residentMemoryBytes: gaugeTotal(snapshots, 'process_resident_memory_bytes'),
     cpu: snapshots.reduce((total, snapshot) => total + cpu(snapshot), 0),
   };
 }

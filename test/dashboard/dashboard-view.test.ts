@@ -73,6 +73,7 @@ describe('dashboardView: the deployment from its instances’ snapshots', () => 
       m.wechatApiCalls.labels({ api: 'message/custom/typing', errcode: '48001' }).inc();
       m.customerServiceMessages.labels({ result: 'sent', errcode: '0' }).inc(5);
       m.customerServiceMessages.labels({ result: 'refused', errcode: '45047' }).inc(2);
+      m.customerServiceMessages.labels({ result: 'failed', errcode: 'transport' }).inc();
     });
     const b = await instance('b', 1_000, 2, (m) => m.watchAiService('openai', () => ({ circuit: 'half-open', inFlight: 0, queued: 3 })), (m) => {
       m.deliveries.labels({ route: 'passive' }).inc(1);
@@ -93,7 +94,10 @@ describe('dashboardView: the deployment from its instances’ snapshots', () => 
       { errcode: '45047', api: 'message/custom/send', total: 3, perSecond: 1.5 },
       { errcode: '48001', api: 'message/custom/typing', total: 1, perSecond: 0.5 },
     ]);
-    assert.deepEqual(figures.errors.customerService, [{ errcode: '45047', total: 2, perSecond: 1 }]);
+    assert.deepEqual(figures.errors.customerService, [
+      { errcode: '45047', total: 2, perSecond: 1 },
+      { errcode: 'transport', total: 1, perSecond: 0.5 },
+    ]);
     assert.equal(figures.circuit, 'half_open', 'the worst state among the instances');
   });
 
