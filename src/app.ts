@@ -23,6 +23,10 @@ import { MessageCrypto } from './wechat/crypto/message-crypto.js';
 import type { AnswerCoordinator } from './conversation/answer-coordinator.js';
 import type { AnswerArchive } from './delivery/answer-archive.js';
 import { answerArchiveRoutes } from './http/routes/answer-archive.js';
+import { metricsRoutes } from './http/routes/metrics.js';
+import { DeliveryRecorder } from './conversation/delivery-recorder.js';
+import { createMetrics, type Metrics } from './metrics/metrics.js';
+import { metricsIdentity } from './metrics/metrics-identity.js';
 import { simulatorRoutes } from './http/routes/simulator.js';
 import type { Simulator } from './simulator/create-simulator.js';
 
@@ -39,6 +43,8 @@ export interface AppDependencies {
   coordinator?: AnswerCoordinator;
   /** Full texts of long answers, served at `GET /a/:id`. */
   archive?: AnswerArchive;
+  /** This instance's metrics, served at `GET /metrics` (the runtime makes them; default: fresh ones). */
+  metrics?: Metrics;
   /** The web chat simulator at `/simulator` (demo mode or `SIMULATOR_ENABLED=true`); without it those paths are 404. */
   simulator?: Simulator;
   /** Clock, for tests. */
@@ -53,6 +59,7 @@ const CLAIM_LEASE_MS = 60_000;
 
 export async function buildApp(config: AppConfig, dependencies: AppDependencies): Promise<FastifyInstance> {
   const { log, router, dedupStore } = dependencies;
+  const metrics = dependencies.metrics ?? createMetrics(metricsIdentity());
   const messageCrypto = config.wechat.aesKey
     ? new MessageCrypto({ token: config.wechat.token, aesKey: config.wechat.aesKey, appId: config.wechat.appId })
     : undefined;
@@ -65,6 +72,7 @@ export async function buildApp(config: AppConfig, dependencies: AppDependencies)
     dedupTtlMs: config.dedupTtlSeconds * 1000,
     claimLeaseMs: CLAIM_LEASE_MS,
     errorMessage: config.agent.errorMessage,
+    recorder: new DeliveryRecorder({ log, metrics }),
     ...(dependencies.coordinator ? { coordinator: dependencies.coordinator } : {}),
     ...(dependencies.now ? { now: dependencies.now } : {}),
   });
@@ -74,9 +82,10 @@ export async function buildApp(config: AppConfig, dependencies: AppDependencies)
     ...(messageCrypto ? { messageCrypto } : {}),
     dispatcher,
     log,
+    metrics,
     ...(dependencies.now ? { now: dependencies.now } : {}),
   });
-  const callback = createRawCallbackHandler({ path: config.wechat.path, bodyLimitBytes: config.wechat.bodyLimitBytes, processor, log });
+  const callback = createRawCallbackHandler({ path: config.wechat.path, bodyLimitBytes: config.wechat.bodyLimitBytes, processor, log, metrics });
 
   const app = Fastify({
     loggerInstance: log as FastifyBaseLogger,
@@ -108,6 +117,7 @@ export async function buildApp(config: AppConfig, dependencies: AppDependencies)
   });
 
   await app.register(healthRoutes, { checks: dependencies.readinessChecks ?? [] });
+  await app.register(metricsRoutes, { metrics, ...(config.adminToken ? { token: config.adminToken } : {}) });
   if (dependencies.archive) await app.register(answerArchiveRoutes, { archive: dependencies.archive });
   if (dependencies.simulator) {
     const { simulator, info } = dependencies.simulator;

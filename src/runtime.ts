@@ -23,6 +23,10 @@ import { startFakeWeChatApi, type FakeWeChatApi } from './demo/fake-wechat-api/s
 import { createWeChatServices, type WeChatServices } from './wechat/wechat-services.js';
 import { accessTokenCheck } from './http/routes/access-token-check.js';
 import { connectRedis } from './redis/connect-redis.js';
+import { createMetrics } from './metrics/metrics.js';
+import { metricsIdentity } from './metrics/metrics-identity.js';
+import { startRedisLatencyProbe } from './metrics/redis-latency-probe.js';
+import { wechatMetricsObserver } from './metrics/wechat-metrics-observer.js';
 import { connectFakeApiToSimulator, fakeApiMediaStore } from './demo/fake-api-simulator-bridge.js';
 import { noteUserMessageHandler } from './demo/note-user-message-handler.js';
 import { createSimulator } from './simulator/create-simulator.js';
@@ -49,6 +53,7 @@ export interface RuntimeOptions {
 
 export async function createRuntime(config: AppConfig, log: Logger, overrides: RuntimeOverrides = {}, options: RuntimeOptions = {}): Promise<Runtime> {
   const checks: ReadinessCheck[] = [];
+  const metrics = createMetrics(metricsIdentity());
   let redis: Redis | undefined;
   let dedupStore: DedupStore;
   // A supplied dedup store belongs to the caller, who closes it.
@@ -75,16 +80,20 @@ export async function createRuntime(config: AppConfig, log: Logger, overrides: R
   if (config.demo) {
     const appSecret = randomBytes(16).toString('hex');
     fakeApi = await startFakeWeChatApi({ appId: config.wechat.appId, appSecret });
-    wechat = createWeChatServices(config, log, { memoryOnly: true, apiBase: fakeApi.url, appSecret });
+    wechat = createWeChatServices(config, log, { memoryOnly: true, apiBase: fakeApi.url, appSecret, observer: wechatMetricsObserver(metrics) });
   } else {
-    wechat = createWeChatServices(config, log, redis ? { redis } : {});
+    wechat = createWeChatServices(config, log, { ...(redis ? { redis } : {}), observer: wechatMetricsObserver(metrics) });
   }
   checks.push(accessTokenCheck(wechat?.tokens));
+  const tokens = wechat?.tokens;
+  if (tokens) metrics.watchAccessToken(() => tokens.status());
+  const stopRedisProbe = redis ? startRedisLatencyProbe(redis, metrics.redisLatency) : undefined;
 
   let answering: Answering | undefined;
   try {
-    answering = await createAnswering({ config, log, dedupStore, ...(redis ? { redis } : {}), ...(wechat ? { wechat } : {}), cwd: options.cwd ?? process.cwd() });
+    answering = await createAnswering({ config, log, dedupStore, ...(redis ? { redis } : {}), ...(wechat ? { wechat } : {}), cwd: options.cwd ?? process.cwd(), metrics });
   } catch (error) {
+    stopRedisProbe?.();
     await wechat?.close();
     await fakeApi?.close();
     if (ownsDedupStore) await dedupStore.close();
@@ -110,6 +119,7 @@ export async function createRuntime(config: AppConfig, log: Logger, overrides: R
       createRouter(config, { menuActions, preHandlers, ...(answering.agentHandler ? { agentHandler: answering.agentHandler } : {}) }),
     dedupStore,
     readinessChecks: checks,
+    metrics,
     menuActions,
     coordinator: answering.coordinator,
     archive: answering.archive,
@@ -123,6 +133,7 @@ export async function createRuntime(config: AppConfig, log: Logger, overrides: R
     ...(wechat ? { wechat } : {}),
     ...(fakeApi ? { fakeApi } : {}),
     async close() {
+      stopRedisProbe?.();
       await simulator?.close();
       await ownAnswering.close();
       if (ownsDedupStore) await dedupStore.close();

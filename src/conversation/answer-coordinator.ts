@@ -23,6 +23,7 @@ import type { InboundMessage } from '../wechat/message/types.js';
 import { replyTo } from '../wechat/reply/reply-to.js';
 import type { DedupStore } from './dedup/dedup-store.js';
 import type { DeliveryResult } from './delivery-result.js';
+import { DeliveryRecorder } from './delivery-recorder.js';
 
 /** WeChat delivers a message at most this many times. */
 export const LAST_DELIVERY = 3;
@@ -44,6 +45,8 @@ export interface AnswerCoordinatorOptions {
   /** How long an answer may take (EXTERNAL_SERVICE_TIMEOUT): bounds the pickup's "still being prepared" state. */
   answerTimeoutMs: number;
   log: Logger;
+  /** Counts the answers by route and writes each message's log line; default: log lines only. */
+  recorder?: DeliveryRecorder;
   now?: () => number;
 }
 
@@ -53,10 +56,12 @@ const byteLength = (text: string): number => encoder.encode(text).length;
 export class AnswerCoordinator {
   readonly #options: AnswerCoordinatorOptions;
   readonly #now: () => number;
+  readonly #recorder: DeliveryRecorder;
 
   constructor(options: AnswerCoordinatorOptions) {
     this.#options = options;
     this.#now = options.now ?? Date.now;
+    this.#recorder = options.recorder ?? new DeliveryRecorder({ log: options.log });
   }
 
   /** The placeholder the last delivery answers with while the answer is still being produced. */
@@ -70,37 +75,53 @@ export class AnswerCoordinator {
     const openId = message.fromUserName;
     const probe = this.#probe(openId, answer, arrivedAt);
     const finished = await this.#until(answer, arrivedAt + passiveWindowMs);
-    if (finished !== undefined) return this.#passive(message, messageKey, answer, finished, probe, arrivedAt);
+    if (finished !== undefined) {
+      const result = await this.#passive(message, messageKey, answer, finished, probe, arrivedAt);
+      this.#recorder.answered(message, messageKey, result.replyXml === '' ? 'no_reply' : 'passive', this.#now() - arrivedAt, finished.text);
+      return result;
+    }
 
     const route = mode === 'passive' ? 'hold' : mode === 'customer_service' || (await probe) === 'allowed' ? 'customer-service' : 'hold';
     if (route === 'customer-service' && this.#options.customerService !== undefined) {
       await this.#options.dedupStore.complete(messageKey, '', this.#options.dedupTtlMs);
-      void this.#options.customerService.delivery.deliver(openId, answer, { messageKey });
+      void this.#options.customerService.delivery.deliver(openId, answer, { messageKey }).then((outcome) => {
+        const route = outcome === 'linked' ? 'link' : 'customer_service';
+        this.#recorder.answered(message, messageKey, route, this.#now() - arrivedAt, answer.text, outcome === 'refused' ? outcome : undefined);
+      });
       log.info({ messageKey, answerId: answer.id }, 'answer not ready in the passive window: answered success, delivering by customer-service messages');
       return { replyXml: '', source: 'customer-service', messageKey };
     }
     if (route === 'customer-service') log.warn({ messageKey }, 'REPLY_MODE=customer_service needs the WeChat API (WECHAT_APPSECRET); holding for a passive reply instead');
     void this.#finishHeld(message, messageKey, answer);
     log.info({ messageKey, answerId: answer.id }, 'answer not ready in the passive window: holding WeChat\'s retries');
-    return this.#held(messageKey);
+    return this.#held(messageKey, () => this.#recorder.answered(message, messageKey, 'passive', this.#now() - arrivedAt));
   }
 
   /** A retry (`delivery` ≥ 2) of a message whose answer is still pending, possibly on another instance. */
   async retry(message: InboundMessage, messageKey: string, delivery: number): Promise<DeliveryResult> {
     const { dedupStore, passiveWindowMs, dedupTtlMs, pickup, answerTimeoutMs, log } = this.#options;
+    // The first delivery may have reached another instance: its arrival is known here only as the message's
+    // CreateTime (WeChat's clock, in seconds).
+    const sinceSent = (): number => this.#now() - message.createTime * 1000;
+    const answeredOnRetry = (replyXml: string): DeliveryResult => {
+      if (replyXml !== '') this.#recorder.answered(message, messageKey, 'passive_on_retry', sinceSent(), replyXml);
+      return { replyXml, source: 'waited', messageKey };
+    };
     const reply = await dedupStore.waitForReply(messageKey, passiveWindowMs);
-    if (reply !== undefined) return { replyXml: reply, source: 'waited', messageKey };
-    if (delivery < LAST_DELIVERY) return this.#held(messageKey);
+    if (reply !== undefined) return answeredOnRetry(reply);
+    if (delivery < LAST_DELIVERY) return this.#held(messageKey, () => this.#recorder.answered(message, messageKey, 'passive_on_retry', sinceSent()));
     const placeholder = replyTo(message, { type: 'text', content: this.placeholderText() }, this.#now());
     const outcome = await dedupStore.completeIfPending(messageKey, placeholder, dedupTtlMs);
-    if (outcome.outcome === 'done') return { replyXml: outcome.reply, source: 'waited', messageKey };
+    if (outcome.outcome === 'done') return answeredOnRetry(outcome.reply);
     await pickup.markPending(message.fromUserName, messageKey, answerTimeoutMs);
     log.info({ messageKey }, 'last delivery: answered with the pickup placeholder; the answer will be left for pickup');
+    this.#recorder.answered(message, messageKey, 'placeholder', sinceSent(), placeholder);
     return { replyXml: placeholder, source: 'placeholder', messageKey };
   }
 
-  #held(messageKey: string): DeliveryResult {
-    return { replyXml: '', source: 'held', messageKey, later: this.#options.dedupStore.waitForReply(messageKey, HOLD_LIMIT_MS) };
+  /** No answer now (WeChat retries); `sent` is called if the answer comes while this delivery is still open and is sent on it. */
+  #held(messageKey: string, sent: () => void): DeliveryResult {
+    return { replyXml: '', source: 'held', messageKey, later: this.#options.dedupStore.waitForReply(messageKey, HOLD_LIMIT_MS), lateReplySent: sent };
   }
 
   /** Resolves with the finished answer if it finishes before `deadline`, else undefined. */

@@ -6,7 +6,7 @@
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import type { Agent } from '../ai/agent.js';
-import { createAgent } from '../ai/create-agent.js';
+import { createAgent, describeService } from '../ai/create-agent.js';
 import { CustomAgentError } from '../ai/providers/custom-agent-loader.js';
 import { ConfigError } from '../config/config-error.js';
 import { createResiliencePolicy, type ResiliencePolicy } from '../ai/resilience.js';
@@ -22,6 +22,8 @@ import { PickupBox } from '../delivery/pickup-box.js';
 import { MemorySharedState } from '../delivery/state/memory-shared-state.js';
 import { RedisSharedState } from '../delivery/state/redis-shared-state.js';
 import type { SharedState } from '../delivery/state/shared-state.js';
+import type { Metrics } from '../metrics/metrics.js';
+import { WeChatApiError } from '../wechat/api/wechat-api-error.js';
 import type { WeChatServices } from '../wechat/wechat-services.js';
 import { AnswerCoordinator } from './answer-coordinator.js';
 import { findAudioConverter } from './audio-converter.js';
@@ -29,6 +31,7 @@ import type { ContextStore } from './context/context-store.js';
 import { MemoryContextStore } from './context/memory-context-store.js';
 import { RedisContextStore } from './context/redis-context-store.js';
 import type { DedupStore } from './dedup/dedup-store.js';
+import { DeliveryRecorder } from './delivery-recorder.js';
 import { agentHandler, type MediaDownloader } from './handlers/agent-handler.js';
 import { pickupHandler } from './handlers/pickup-handler.js';
 import { resetHandler } from './handlers/reset-handler.js';
@@ -53,17 +56,19 @@ export interface AnsweringOptions {
   redis?: Redis;
   wechat?: WeChatServices;
   cwd: string;
+  /** Counts answers, AI calls and customer-service messages. */
+  metrics?: Metrics;
 }
 
 export async function createAnswering(options: AnsweringOptions): Promise<Answering> {
-  const { config, log, dedupStore, redis, wechat } = options;
+  const { config, log, dedupStore, redis, wechat, metrics } = options;
   const state: SharedState = redis ? new RedisSharedState({ redis, keyPrefix: `${config.redisPrefix}delivery:` }) : new MemorySharedState();
   const limits = { maxTurns: config.contextMaxTurns, ttlSeconds: config.contextTtlSeconds };
   const context: ContextStore = redis ? new RedisContextStore({ redis, keyPrefix: config.redisPrefix, ...limits }) : new MemoryContextStore(limits);
   const pickup = new PickupBox({ state, keyword: config.reply.pickupKeyword });
   const archive = new AnswerArchive(state);
   const permission = new CustomerServicePermission(state);
-  const channel = wechat ? customerServiceChannel(wechat) : undefined;
+  const channel = wechat ? customerServiceChannel(wechat, metrics) : undefined;
   const customerService = channel
     ? {
         channel,
@@ -81,6 +86,7 @@ export async function createAnswering(options: AnsweringOptions): Promise<Answer
     ...(customerService ? { customerService } : {}),
     answerTimeoutMs,
     log,
+    recorder: new DeliveryRecorder({ log, ...(metrics ? { metrics } : {}) }),
   });
   const preHandlers = [resetHandler(context), pickupHandler({ keyword: config.reply.pickupKeyword, pickup, waitMs: Math.max(0, config.reply.passiveWindowMs - 500) })];
 
@@ -95,12 +101,16 @@ export async function createAnswering(options: AnsweringOptions): Promise<Answer
       if (error instanceof CustomAgentError) throw new ConfigError([`CUSTOM_SERVICE_MODULE: ${error.message.replace(/^CUSTOM_SERVICE_MODULE \(([^)]*)\)/, '$1')}`]);
       throw error;
     }
+    const labels = { provider: agent.name, model: describeService(config.agent, agent).model ?? 'unknown' };
     policy = createResiliencePolicy({
       provider: agent.name,
       timeoutMs: answerTimeoutMs,
+      ...(metrics ? { hooks: { onRetry: () => metrics.aiRetries.inc(labels) } } : {}),
       ...(config.agent.breakerThreshold === undefined ? {} : { breakerThreshold: config.agent.breakerThreshold }),
       ...(config.agent.breakerCooldownSeconds === undefined ? {} : { breakerCooldownMs: config.agent.breakerCooldownSeconds * 1000 }),
     });
+    const watched = policy;
+    metrics?.watchAiService(agent.name, () => watched.state());
     const audioConverter = agent.transcribe ? findAudioConverter() : undefined;
     if (agent.transcribe && !audioConverter) log.info('ffmpeg not found: voice messages without WeChat\'s recognition get a "please type" reply (install ffmpeg to transcribe them)');
     const tools = new ToolRegistry([createCurrentTimeTool(), ...(wechat ? [createUserProfileTool(userProfiles(wechat))] : [])]);
@@ -123,6 +133,8 @@ export async function createAnswering(options: AnsweringOptions): Promise<Answer
       ...(audioConverter ? { convertAudio: audioConverter } : {}),
       voiceReply: config.agent.voiceReply === true,
       log,
+      ...(metrics ? { metrics } : {}),
+      model: labels.model,
     });
   }
   return {
@@ -140,10 +152,22 @@ export async function createAnswering(options: AnsweringOptions): Promise<Answer
   };
 }
 
-function customerServiceChannel({ api }: WeChatServices): CustomerServiceChannel {
+function customerServiceChannel({ api }: WeChatServices, metrics: Metrics | undefined): CustomerServiceChannel {
+  /** Counts a customer-service message of an answer as sent, refused (WeChat's errcode) or failed (no answer). */
+  const counted = (sending: Promise<void>): Promise<void> =>
+    metrics === undefined
+      ? sending
+      : sending.then(
+        () => metrics.customerServiceMessages.inc({ result: 'sent', errcode: '0' }),
+        (error: unknown) => {
+          const refused = error instanceof WeChatApiError;
+          metrics.customerServiceMessages.inc({ result: refused ? 'refused' : 'failed', errcode: refused ? String(error.errcode) : 'transport' });
+          throw error;
+        },
+      );
   return {
     typing: (openId) => api.customService.typing(openId, 'Typing'),
-    sendText: (openId, text) => api.customService.sendText(openId, text),
+    sendText: (openId, text) => counted(api.customService.sendText(openId, text)),
     async uploadMedia(media) {
       const data = media.data ?? (media.url ? new Uint8Array(await (await fetch(media.url, { signal: AbortSignal.timeout(30_000) })).arrayBuffer()) : undefined);
       if (data === undefined || data.length === 0) throw new Error('the media has neither bytes nor a URL');
@@ -151,7 +175,7 @@ function customerServiceChannel({ api }: WeChatServices): CustomerServiceChannel
       const fileName = `${media.kind}.${contentType.split('/')[1] ?? 'bin'}`;
       return (await api.media.uploadTemporary(media.kind, { data, fileName, contentType })).mediaId;
     },
-    sendMedia: (openId, kind, mediaId) => (kind === 'image' ? api.customService.sendImage(openId, mediaId) : api.customService.sendVoice(openId, mediaId)),
+    sendMedia: (openId, kind, mediaId) => counted(kind === 'image' ? api.customService.sendImage(openId, mediaId) : api.customService.sendVoice(openId, mediaId)),
   };
 }
 

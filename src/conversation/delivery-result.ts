@@ -18,6 +18,8 @@ export interface DeliveryResult {
    * stops waiting when WeChat closes the connection.
    */
   later?: Promise<string | undefined>;
+  /** Only for `held`: called when the reply `later` resolved with was written to WeChat (the delivery was still open). */
+  lateReplySent?: () => void;
 }
 
 /** What a handler returns to answer with a live (possibly slow, streamed) answer instead of a ready reply. */

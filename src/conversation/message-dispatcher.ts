@@ -35,12 +35,16 @@ export interface DispatcherOptions {
   errorMessage: string;
   /** Delivers live answers (AI) within WeChat's rules; without it, handlers must answer with ready replies. */
   coordinator?: AnswerCoordinator;
+  /** Counts deliveries and answers and writes each message's log line; default: log lines only. */
+  recorder?: DeliveryRecorder;
   now?: () => number;
 }
 
 import type { Reply } from '../wechat/reply/types.js';
 import type { AnswerCoordinator } from './answer-coordinator.js';
 import { isDeferredAnswer, type DeferredAnswer, type DeliveryResult } from './delivery-result.js';
+import { DeliveryRecorder } from './delivery-recorder.js';
+import type { DeliveryNote, HandlerContext } from './router.js';
 
 export type { DeliveryResult } from './delivery-result.js';
 
@@ -50,11 +54,13 @@ export class MessageDispatcher {
   readonly #options: DispatcherOptions;
   readonly #now: () => number;
   readonly #window: DeadlineQueue;
+  readonly #recorder: DeliveryRecorder;
 
   constructor(options: DispatcherOptions) {
     this.#options = options;
     this.#now = options.now ?? Date.now;
     this.#window = new DeadlineQueue(options.passiveWindowMs);
+    this.#recorder = options.recorder ?? new DeliveryRecorder({ log: options.log });
   }
 
   /**
@@ -73,25 +79,41 @@ export class MessageDispatcher {
   }
 
   #deliver(message: InboundMessage, messageKey: string, claim: DedupClaim): DeliveryResult | Promise<DeliveryResult> {
-    if (claim.state === 'done') return { replyXml: claim.reply, source: 'cached', messageKey };
+    const recorder = this.#recorder;
+    if (claim.state === 'done') {
+      recorder.callback(message, 0, 'dedup_hit');
+      return { replyXml: claim.reply, source: 'cached', messageKey };
+    }
     const { coordinator } = this.#options;
     if (claim.state === 'pending') {
+      recorder.callback(message, claim.delivery, 'answered');
       if (coordinator !== undefined) return coordinator.retry(message, messageKey, claim.delivery);
-      return this.#options.dedupStore.waitForReply(messageKey, this.#options.passiveWindowMs).then((replyXml) =>
-        replyXml === undefined ? { replyXml: '', source: 'window-passed', messageKey } : { replyXml, source: 'waited', messageKey },
-      );
+      return this.#options.dedupStore.waitForReply(messageKey, this.#options.passiveWindowMs).then((replyXml) => {
+        if (replyXml === undefined) return { replyXml: '', source: 'window-passed', messageKey };
+        // The first delivery may have reached another instance: its arrival is known only as the message's CreateTime.
+        if (replyXml !== '') recorder.answered(message, messageKey, 'passive_on_retry', this.#now() - message.createTime * 1000, replyXml);
+        return { replyXml, source: 'waited', messageKey };
+      });
     }
+    recorder.callback(message, 1, 'answered');
     const arrivedAt = this.#now();
-    const outcome = this.#answer(message, messageKey);
-    if (!isPromise(outcome)) return this.#settle(message, messageKey, outcome, arrivedAt);
+    const note: DeliveryNote = {};
+    const outcome = this.#answer(message, messageKey, note);
+    if (!isPromise(outcome)) return this.#settle(message, messageKey, outcome, arrivedAt, note);
     // A slow handler that still returns a live answer hands it over as soon as it has one.
-    return this.#window.within(outcome).then((settled) => this.#settle(message, messageKey, settled, arrivedAt));
+    return this.#window.within(outcome).then((settled) => this.#settle(message, messageKey, settled, arrivedAt, note));
   }
 
   /** The first delivery's result from what the router gave: a recorded reply, none in time, or a live answer. */
-  #settle(message: InboundMessage, messageKey: string, settled: string | DeferredAnswer | undefined, arrivedAt: number): DeliveryResult | Promise<DeliveryResult> {
-    if (settled === undefined) return { replyXml: '', source: 'window-passed', messageKey };
-    if (typeof settled === 'string') return { replyXml: settled, source: 'handled', messageKey };
+  #settle(message: InboundMessage, messageKey: string, settled: string | DeferredAnswer | undefined, arrivedAt: number, note: DeliveryNote): DeliveryResult | Promise<DeliveryResult> {
+    if (settled === undefined) {
+      this.#recorder.answered(message, messageKey, 'no_reply', this.#now() - arrivedAt);
+      return { replyXml: '', source: 'window-passed', messageKey };
+    }
+    if (typeof settled === 'string') {
+      this.#recorder.answered(message, messageKey, settled === '' ? 'no_reply' : (note.route ?? 'passive'), this.#now() - arrivedAt, settled);
+      return { replyXml: settled, source: 'handled', messageKey };
+    }
     const { coordinator } = this.#options;
     if (coordinator !== undefined) return coordinator.first(message, messageKey, settled.answer, arrivedAt);
     const failed = this.#record(messageKey, this.#handlerFailed(new Error('a handler answered with a live answer, but no answer coordinator is configured'), message, messageKey));
@@ -102,11 +124,12 @@ export class MessageDispatcher {
    * Runs the router; a ready reply is recorded (never throws or rejects), a live answer is returned unrecorded for
    * the coordinator.
    */
-  #answer(message: InboundMessage, messageKey: string): string | DeferredAnswer | Promise<string | DeferredAnswer> {
+  #answer(message: InboundMessage, messageKey: string, delivery: DeliveryNote): string | DeferredAnswer | Promise<string | DeferredAnswer> {
     const { router, log, appId } = this.#options;
     let result: HandlerResult | Promise<HandlerResult>;
     try {
-      result = router.handle({ message, appId, messageKey, log });
+      const context: HandlerContext = { message, appId, messageKey, log, delivery };
+      result = router.handle(context);
     } catch (error) {
       return this.#record(messageKey, this.#handlerFailed(error, message, messageKey));
     }

@@ -19,6 +19,14 @@ import type { InboundMessage, MessageKind } from '../wechat/message/types.js';
 import type { Reply } from '../wechat/reply/types.js';
 import type { DeferredAnswer } from './delivery-result.js';
 
+/**
+ * How a handler's ready reply reaches the user, when it is not an ordinary passive answer (a pickup page): read
+ * for the metrics and the message's log line. One object per message, shared by replacement contexts.
+ */
+export interface DeliveryNote {
+  route?: 'pickup_served';
+}
+
 export interface HandlerContext {
   message: InboundMessage;
   /** The account's appid. */
@@ -26,6 +34,8 @@ export interface HandlerContext {
   /** Stable id of this message across WeChat's retries (its dedup key); carried by every log line. */
   messageKey: string;
   log: Logger;
+  /** Set by the dispatcher; a handler notes an unusual route here (see `DeliveryNote`). */
+  delivery?: DeliveryNote;
 }
 
 /** A ready reply, a live answer (AI: delivered by the answer coordinator), or undefined for none. */

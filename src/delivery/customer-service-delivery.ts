@@ -47,8 +47,10 @@ export interface CustomerServiceDeliveryOptions {
 export type CustomerServiceOutcome =
   /** Everything was sent. */
   | 'delivered'
-  /** Sent up to the quota; the rest is linked or left for pickup (and the last message says so). */
+  /** Sent up to the quota; the rest is left for pickup (and the last message says so). */
   | 'truncated'
+  /** Sent up to the quota; the last message links to the full answer (`/a/:id`). */
+  | 'linked'
   /** WeChat refused; what was not sent is left for pickup. */
   | 'refused';
 
@@ -155,10 +157,11 @@ export class CustomerServiceDelivery {
         state.unsent = [];
         state.sent += 1;
       } else {
-        await channel.sendText(openId, await this.#lastMessage(openId, answer, rest));
+        const last = await this.#lastMessage(openId, answer, rest);
+        await channel.sendText(openId, last.text);
         state.unsent = [];
         state.sent += 1;
-        outcome = 'truncated';
+        outcome = last.linked ? 'linked' : 'truncated';
       }
     }
     for (const item of media) {
@@ -173,19 +176,19 @@ export class CustomerServiceDelivery {
   }
 
   /** The start of `rest` plus a link to the full answer, or a pickup hint with the rest left for pickup. */
-  async #lastMessage(openId: string, answer: LiveAnswer, rest: string): Promise<string> {
+  async #lastMessage(openId: string, answer: LiveAnswer, rest: string): Promise<{ text: string; linked: boolean }> {
     const { publicBaseUrl, archive, pickup } = this.#options;
     if (publicBaseUrl !== undefined) {
       const full = markdownToWeChatText(answer.text);
       await archive.save(answer.id, full);
       const link = `\n\n……完整回答：${publicBaseUrl}/a/${answer.id}`;
       const [head = ''] = splitByUtf8Bytes(rest, TEXT_MESSAGE_MAX_BYTES - byteLength(link));
-      return head + link;
+      return { text: head + link, linked: true };
     }
     const hint = `\n\n……（回答较长，回复「${pickup.keyword}」查看剩余内容）`;
     const [head = '', ...tail] = splitByUtf8Bytes(rest, TEXT_MESSAGE_MAX_BYTES - byteLength(hint));
     await pickup.leave(openId, tail.join('\n\n'));
-    return head + hint;
+    return { text: head + hint, linked: false };
   }
 
   /** WeChat text pieces of a Markdown chunk, each within the size limit. */

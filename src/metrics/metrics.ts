@@ -4,13 +4,18 @@
  * own registry — tests run several instances in one process — plus Node's default process metrics
  * (`process_*`, `nodejs_*`, among them `nodejs_eventloop_lag_seconds`).
  *
- * Counting is cheap but not free on the callback's hot path: a `labels(...)` lookup joins and hashes the label
- * values on every call, so the hot path keeps the label children it needs (see `callbackCounter`).
+ * Counting is cheap but not free on the callback's hot path: prom-client joins and hashes the label values on every
+ * `inc`, even through a label child (~0.4 µs each, measured). So the counters the hot path uses (`callbacks`,
+ * `deliveries`) hand out *cells* (`cell(labels)`): a cell's `inc()` adds to a plain number, and the counter takes
+ * the sums whenever the registry is read (`/metrics`, the dashboard). Keep a cell per label set and reuse it.
+ *
+ * Values that are states rather than events (the access token's age, the AI circuit) are read when the registry
+ * is read, from the sources `watchAccessToken` and `watchAiService` are given.
  *
  * Label values are bounded sets (message types, routes, errcodes, provider/model names from the configuration);
  * never an openid, a message id or any content.
  */
-import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics, type LabelValues } from 'prom-client';
 
 /** Seconds; from a fast passive reply (ms) to a long customer-service stream (minutes). */
 const ANSWER_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2, 4.5, 5, 10, 15, 30, 60, 120, 300, 600];
@@ -25,22 +30,93 @@ export type DeliveryRoute = 'passive' | 'passive_on_retry' | 'customer_service' 
 /** `wx_ai_circuit_state` values. */
 export const CIRCUIT_STATE = { closed: 0, half_open: 1, open: 2 } as const;
 
+/** One label set of a counter, for the hot path: `inc()` is a plain addition (see the module comment). */
+export interface CounterCell {
+  inc(): void;
+}
+
+/** A counter whose label sets can also be counted through cells; what the cells count joins it when it is read. */
+export class CellCounter<Label extends string> extends Counter<Label> {
+  readonly #cells: Array<{ labels: LabelValues<Label>; pending: number }> = [];
+
+  /** A new cell for `labels`; its series shows (at 0) from now on. */
+  cell(labels: LabelValues<Label>): CounterCell {
+    this.inc(labels, 0);
+    const entry = {
+      labels,
+      pending: 0,
+      inc() {
+        this.pending += 1;
+      },
+    };
+    this.#cells.push(entry);
+    return entry;
+  }
+
+  override async get(): ReturnType<Counter<Label>['get']> {
+    for (const cell of this.#cells) {
+      if (cell.pending === 0) continue;
+      const pending = cell.pending;
+      cell.pending = 0;
+      this.inc(cell.labels, pending);
+    }
+    return super.get();
+  }
+}
+
+/** What `wx_access_token_*` are read from: the token this instance uses now (epoch ms), or undefined without one. */
+export type AccessTokenTimes = () => Promise<{ obtainedAt?: number; expiresAt?: number } | undefined>;
+
+/** What the AI gauges are read from: the resilience policy's state (see ai/resilience.ts). */
+export type AiServiceState = () => { circuit: 'closed' | 'half-open' | 'open'; inFlight: number; queued: number };
+
 export function createMetrics(options: { instance: string; version: string; defaultMetrics?: boolean }) {
   const registry = new Registry();
   registry.setDefaultLabels({ instance: options.instance });
   if (options.defaultMetrics !== false) collectDefaultMetrics({ register: registry });
   const registers = [registry];
+  let accessTokenTimes: AccessTokenTimes | undefined;
+  const aiServices = new Map<string, AiServiceState>();
+
+  /** The token's times now; undefined without a source or a token, or when the store cannot be read. */
+  const tokenTimes = async (): Promise<{ obtainedAt?: number; expiresAt?: number } | undefined> => {
+    try {
+      return await accessTokenTimes?.();
+    } catch {
+      return undefined;
+    }
+  };
+  /** Sets a per-provider AI gauge from every watched service's state. */
+  const collectAi = (gauge: Gauge<'provider'>, value: (state: ReturnType<AiServiceState>) => number): void => {
+    for (const [provider, state] of aiServices) gauge.set({ provider }, value(state()));
+  };
+
+  const info = new Gauge({ name: 'wx_build_info', help: 'Always 1; labels say which wx-backend version runs.', labelNames: ['version'] as const, registers });
+  info.set({ version: options.version }, 1);
 
   return {
     registry,
     instance: options.instance,
 
-    info: new Gauge({ name: 'wx_build_info', help: 'Always 1; labels say which wx-backend version runs.', labelNames: ['version'] as const, registers }),
+    /**
+     * The access token this instance uses, for `wx_access_token_age_seconds` and `…_expires_in_seconds` (both 0
+     * while there is none). Read whenever the registry is read; a failing read counts as no token.
+     */
+    watchAccessToken(times: AccessTokenTimes): void {
+      accessTokenTimes = times;
+    },
+
+    /** The AI service's resilience state, for `wx_ai_circuit_state`, `wx_ai_calls_in_flight` and `wx_ai_queue_depth`. */
+    watchAiService(provider: string, state: AiServiceState): void {
+      aiServices.set(provider, state);
+    },
+
+    info,
 
     // ---- the callback -------------------------------------------------------------------------------------------
-    callbacks: new Counter({
+    callbacks: new CellCounter({
       name: 'wx_callbacks_total',
-      help: 'Authentic callback deliveries by message type (MsgType, or event:<Event>), delivery number (1-3) and outcome (answered: this delivery ran the handler or waited for it; dedup_hit: the answer was already stored).',
+      help: 'Authentic callback deliveries by message type (MsgType, or event:<Event>), delivery number (1-3; "retry" for a dedup hit, whose number is not kept) and outcome (answered: this delivery ran the handler or waited for it; dedup_hit: the answer was already stored).',
       labelNames: ['type', 'delivery', 'outcome'] as const,
       registers,
     }),
@@ -57,18 +133,18 @@ export function createMetrics(options: { instance: string; version: string; defa
       buckets: ANSWER_BUCKETS,
       registers,
     }),
-    deliveries: new Counter({
+    deliveries: new CellCounter({
       name: 'wx_deliveries_total',
       help: 'Answers delivered by route: passive (first delivery), passive_on_retry, customer_service, placeholder (pickup announced), pickup_served, link (a long answer linked at /a/:id).',
       labelNames: ['route'] as const,
       registers,
     }),
-    answersInFlight: new Gauge({ name: 'wx_answers_in_flight', help: 'Answers being produced or delivered right now.', registers }),
+    answersInFlight: new Gauge({ name: 'wx_answers_in_flight', help: "AI answers being produced right now (from the message's arrival until the model's answer is complete).", registers }),
 
     // ---- the WeChat API -----------------------------------------------------------------------------------------
     customerServiceMessages: new Counter({
       name: 'wx_customer_service_messages_total',
-      help: 'Customer-service messages by result (sent, refused) and WeChat errcode (0 when sent).',
+      help: 'Customer-service messages of answers by result (sent; refused: WeChat answered an errcode; failed: no answer, errcode "transport") and WeChat errcode (0 when sent).',
       labelNames: ['result', 'errcode'] as const,
       registers,
     }),
@@ -84,13 +160,29 @@ export function createMetrics(options: { instance: string; version: string; defa
       labelNames: ['result'] as const,
       registers,
     }),
-    tokenAge: new Gauge({ name: 'wx_access_token_age_seconds', help: 'Age of the access token this instance uses now (absent before the first).', registers }),
-    tokenExpiresIn: new Gauge({ name: 'wx_access_token_expires_in_seconds', help: 'Seconds until the access token this instance uses expires.', registers }),
+    tokenAge: new Gauge({
+      name: 'wx_access_token_age_seconds',
+      help: 'Age of the access token this instance uses now (0 while there is none).',
+      registers,
+      async collect() {
+        const times = await tokenTimes();
+        this.set(times?.obtainedAt === undefined ? 0 : Math.max(0, (Date.now() - times.obtainedAt) / 1000));
+      },
+    }),
+    tokenExpiresIn: new Gauge({
+      name: 'wx_access_token_expires_in_seconds',
+      help: 'Seconds until the access token this instance uses expires (0 while there is none).',
+      registers,
+      async collect() {
+        const times = await tokenTimes();
+        this.set(times?.expiresAt === undefined ? 0 : Math.max(0, (times.expiresAt - Date.now()) / 1000));
+      },
+    }),
 
     // ---- the AI service -----------------------------------------------------------------------------------------
     aiCalls: new Counter({
       name: 'wx_ai_calls_total',
-      help: 'AI calls by provider, model and outcome (ok, error, timeout, circuit_open).',
+      help: 'AI calls by provider, model and outcome (ok, error, timeout, circuit_open, queue_full).',
       labelNames: ['provider', 'model', 'outcome'] as const,
       registers,
     }),
@@ -118,9 +210,30 @@ export function createMetrics(options: { instance: string; version: string; defa
     aiRetries: new Counter({ name: 'wx_ai_retries_total', help: 'AI call attempts repeated after a retryable error.', labelNames: ['provider', 'model'] as const, registers }),
     aiCircuitState: new Gauge({
       name: 'wx_ai_circuit_state',
-      help: "The AI service's circuit breaker: 0 closed, 1 half-open (one probe call), 2 open (calls fail fast).",
+      help: "The AI service's circuit breaker: 0 closed, 1 half-open (the cool-down is over: one probe call), 2 open (calls fail fast).",
       labelNames: ['provider'] as const,
       registers,
+      collect() {
+        collectAi(this, (state) => CIRCUIT_STATE[state.circuit === 'half-open' ? 'half_open' : state.circuit]);
+      },
+    }),
+    aiInFlight: new Gauge({
+      name: 'wx_ai_calls_in_flight',
+      help: 'AI calls streaming now (bounded by the concurrency limit).',
+      labelNames: ['provider'] as const,
+      registers,
+      collect() {
+        collectAi(this, (state) => state.inFlight);
+      },
+    }),
+    aiQueueDepth: new Gauge({
+      name: 'wx_ai_queue_depth',
+      help: 'AI calls waiting for a concurrency slot.',
+      labelNames: ['provider'] as const,
+      registers,
+      collect() {
+        collectAi(this, (state) => state.queued);
+      },
     }),
 
     // ---- Redis --------------------------------------------------------------------------------------------------

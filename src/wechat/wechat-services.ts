@@ -13,7 +13,7 @@ import { FileTokenStore } from './access-token/file-token-store.js';
 import { MemoryTokenStore } from './access-token/memory-token-store.js';
 import { RedisTokenStore } from './access-token/redis-token-store.js';
 import type { TokenStore } from './access-token/token-store.js';
-import { WeChatApiClient } from './api/api-client.js';
+import { WeChatApiClient, type ApiCallRecord } from './api/api-client.js';
 import type { JsapiConfig } from './api/jssdk.js';
 import { createWeChatApi, type WeChatApi } from './api/wechat-api.js';
 
@@ -38,6 +38,13 @@ export interface WeChatServicesOptions {
   /** Overrides `WECHAT_API_BASE` and `WECHAT_APPSECRET` (demo mode points them at its in-process fake API). */
   apiBase?: string;
   appSecret?: string;
+  /** Told about every request to WeChat, for metrics: API calls, and the access token's own fetches. */
+  observer?: WeChatObserver;
+}
+
+export interface WeChatObserver {
+  apiCall?(call: ApiCallRecord): void;
+  tokenFetch?(fetch: { errcode: number | 'transport' }): void;
 }
 
 /** Undefined when `WECHAT_APPSECRET` is not configured: no access token, so no API calls. */
@@ -51,8 +58,9 @@ export function createWeChatServices(config: AppConfig, log: Logger, options: We
     : options.redis
       ? new RedisTokenStore({ redis: options.redis, keyPrefix: config.redisPrefix })
       : new FileTokenStore({ path: config.tokenFilePath, appId, log });
-  const tokens = new AccessTokenManager({ appId, appSecret, apiBase, store, log });
-  const client = new WeChatApiClient({ baseUrl: apiBase, tokens, log });
+  const { observer } = options;
+  const tokens = new AccessTokenManager({ appId, appSecret, apiBase, store, log, ...(observer?.tokenFetch ? { onFetch: observer.tokenFetch } : {}) });
+  const client = new WeChatApiClient({ baseUrl: apiBase, tokens, log, ...(observer?.apiCall ? { onCall: observer.apiCall } : {}) });
   const api = createWeChatApi(client, { appId, appSecret });
   // getticket has a daily quota like the token: one ticket for every instance, refreshed ahead of expiry.
   const jsapiTicket = new CredentialManager({

@@ -16,8 +16,10 @@ import { LiveAnswer } from '../../delivery/live-answer.js';
 import type { InboundMessage } from '../../wechat/message/types.js';
 import type { ContextStore } from '../context/context-store.js';
 import { lazyChild } from '../../logging/lazy-child.js';
+import type { Metrics } from '../../metrics/metrics.js';
 import type { Handler, HandlerResult } from '../router.js';
 import { UserQueue } from '../user-queue.js';
+import { AiCallMeter, type AiCall } from './ai-call-meter.js';
 
 /** Fetches a message's media from WeChat (images for models that cannot fetch URLs, voice to transcribe). */
 export type MediaDownloader = (mediaId: string) => Promise<{ data: Uint8Array; mimeType: string }>;
@@ -39,6 +41,10 @@ export interface AgentHandlerOptions {
   /** `VOICE_REPLY`: a voice message also gets the answer spoken (when the agent can `speak`). */
   voiceReply?: boolean;
   log: Logger;
+  /** Counts the AI calls (labelled with the agent's name and `model`) and the answers in flight. */
+  metrics?: Metrics;
+  /** The model, for the metrics' `model` label (default `unknown`). */
+  model?: string;
 }
 
 /** Replies for what the agent is not asked about. */
@@ -47,6 +53,8 @@ const VOICE_UNAVAILABLE = '抱歉，我暂时听不了语音，请发文字给�
 
 export function agentHandler(options: AgentHandlerOptions): Handler {
   const queue = new UserQueue();
+  const { metrics } = options;
+  const meter = metrics ? new AiCallMeter(metrics, { provider: options.agent.name, model: options.model ?? 'unknown' }) : undefined;
   return (context, next): HandlerResult | Promise<HandlerResult> => {
     const { message } = context;
     if (message.kind === 'video' || message.kind === 'shortvideo') return { type: 'text', content: VIDEO_NOTICE };
@@ -62,7 +70,11 @@ export function agentHandler(options: AgentHandlerOptions): Handler {
     }
     const answer = new LiveAnswer();
     const log = lazyChild(context.log, { messageKey: context.messageKey, answerId: answer.id });
-    void queue.run(message.fromUserName, () => produce(options, message, answer, log));
+    if (metrics !== undefined) {
+      metrics.answersInFlight.inc();
+      void answer.whenFinished().then(() => metrics.answersInFlight.dec());
+    }
+    void queue.run(message.fromUserName, () => produce(options, message, answer, log, meter));
     return { type: 'answer', answer };
   };
 }
@@ -74,10 +86,11 @@ function isUserMessage(message: InboundMessage): message is UserMessage {
 }
 
 /** Runs the agent for one message into `answer`; never rejects. */
-async function produce(options: AgentHandlerOptions, message: UserMessage, answer: LiveAnswer, log: Logger): Promise<void> {
+async function produce(options: AgentHandlerOptions, message: UserMessage, answer: LiveAnswer, log: Logger, meter: AiCallMeter | undefined): Promise<void> {
   const { agent, policy, context, tools, systemPrompt, timeoutMessage, errorMessage } = options;
   const userId = message.fromUserName;
   const startedAt = Date.now();
+  let call: AiCall | undefined;
   try {
     const content = await userContent(options, message);
     const stored = await context.load(userId);
@@ -93,14 +106,18 @@ async function produce(options: AgentHandlerOptions, message: UserMessage, answe
     const inbound = { messageType: message.kind, content: textOf(content), timestamp: message.createTime };
     let finish: RunFinish | undefined;
     let hasMedia = false;
+    call = meter?.start();
     for await (const part of policy.stream((signal) => runAgent(agent, { userId, messages, signal, session, inbound }, { ...(tools ? { tools } : {}), log }))) {
-      if (part.type === 'text-delta') answer.append(part.text);
-      else if (part.type === 'media') {
+      if (part.type === 'text-delta') {
+        call?.text();
+        answer.append(part.text);
+      } else if (part.type === 'media') {
         hasMedia = true;
         answer.addMedia({ kind: part.kind, ...(part.url ? { url: part.url } : {}), ...(part.data ? { data: part.data } : {}), ...(part.mimeType ? { mimeType: part.mimeType } : {}) });
-      }
-      else if (part.type === 'finish') finish = part as RunFinish;
+      } else if (part.type === 'finish') finish = part as RunFinish;
     }
+    call?.succeeded(finish?.usage);
+    call = undefined;
     if (options.voiceReply === true && message.kind === 'voice' && agent.speak !== undefined && answer.text.trim() !== '') {
       try {
         const spoken = await agent.speak(speakableText(answer.text), AbortSignal.timeout(60_000));
@@ -123,6 +140,7 @@ async function produce(options: AgentHandlerOptions, message: UserMessage, answe
     answer.finish('answered');
     log.info({ provider: agent.name, elapsedMs: Date.now() - startedAt, characters: answer.text.length }, 'agent answered');
   } catch (error) {
+    call?.failed(error);
     const timedOut = isAgentTimeout(error);
     const notice = timedOut ? timeoutMessage : errorMessage;
     log.warn({ err: error, provider: agent.name, elapsedMs: Date.now() - startedAt, partial: answer.text.length }, timedOut ? 'agent timed out' : 'agent failed');

@@ -39,6 +39,7 @@ export function pickupHandler(options: PickupHandlerOptions): Handler {
     }
     if (taken === undefined) return next();
     context.log.info({ messageKey: context.messageKey, remaining: taken.remaining }, 'pickup: sent a page of a waiting answer');
+    if (context.delivery !== undefined) context.delivery.route = 'pickup_served';
     return { type: 'text', content: taken.page };
   }
 }

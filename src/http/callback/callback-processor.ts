@@ -12,6 +12,7 @@
  */
 import type { Logger } from 'pino';
 import type { WeChatConfig } from '../../config/app-config.js';
+import type { Metrics } from '../../metrics/metrics.js';
 import type { DeliveryResult, MessageDispatcher } from '../../conversation/message-dispatcher.js';
 import { WeChatCryptoError } from '../../wechat/crypto/crypto-error.js';
 import type { MessageCrypto } from '../../wechat/crypto/message-crypto.js';
@@ -29,6 +30,8 @@ export interface CallbackProcessorOptions {
   /** Turns an authentic message into its reply; never rejects (failures become EXTERNAL_SERVICE_ERROR_MSG). */
   dispatcher: MessageDispatcher;
   log: Logger;
+  /** Counts rejected requests (`wx_callbacks_rejected_total`). */
+  metrics?: Metrics;
   now?: () => number;
 }
 
@@ -42,6 +45,8 @@ export interface CallbackResponse {
    * an answer so that WeChat retries. `status`, `contentType` and `body` are then unused.
    */
   held?: Promise<CallbackResponse | undefined>;
+  /** Called by the HTTP layer once this response was written (set on a held delivery's late answer). */
+  sent?: () => void;
 }
 
 export const XML_TYPE = 'application/xml; charset=utf-8';
@@ -97,10 +102,14 @@ export class CallbackProcessor {
     return delivery instanceof Promise ? delivery.then((settled) => this.#respond(settled, encrypted)) : this.#respond(delivery, encrypted);
   }
 
-  #respond({ replyXml, later }: DeliveryResult, encrypted: boolean): CallbackResponse {
+  #respond({ replyXml, later, lateReplySent }: DeliveryResult, encrypted: boolean): CallbackResponse {
     if (later !== undefined) {
       const held = later.then(
-        (reply) => (reply === undefined ? undefined : this.#respond({ replyXml: reply, source: 'waited', messageKey: '' }, encrypted)),
+        (reply) => {
+          if (reply === undefined) return undefined;
+          const response = this.#respond({ replyXml: reply, source: 'waited', messageKey: '' }, encrypted);
+          return lateReplySent === undefined ? response : { ...response, sent: lateReplySent };
+        },
         () => undefined,
       );
       return { status: 0, contentType: TEXT_TYPE, body: '', held };
@@ -162,6 +171,7 @@ export class CallbackProcessor {
       rejection = new Rejection(400, 'cannot read the message');
     }
     this.#options.log.warn({ status: rejection.status, reason: rejection.reason, ip: client, method }, 'wechat callback rejected');
+    this.#options.metrics?.callbacksRejected.labels(String(rejection.status)).inc();
     return { status: rejection.status, contentType: TEXT_TYPE, body: rejection.reason };
   }
 }

@@ -9,6 +9,7 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
+import type { Metrics } from '../../metrics/metrics.js';
 import { TEXT_TYPE, type CallbackProcessor, type CallbackResponse } from './callback-processor.js';
 import { parseQuery } from './query-string.js';
 import { ResponseBatch } from './response-batch.js';
@@ -18,11 +19,13 @@ export interface RawCallbackOptions {
   bodyLimitBytes: number;
   processor: CallbackProcessor;
   log: Logger;
+  /** Counts the rejections decided here (413, and 400 for an unexpected failure). */
+  metrics?: Metrics;
 }
 
 /** Returns a request listener that answers callback requests and returns false for anything else. */
 export function createRawCallbackHandler(options: RawCallbackOptions): (request: IncomingMessage, response: ServerResponse) => boolean {
-  const { path, bodyLimitBytes, processor, log } = options;
+  const { path, bodyLimitBytes, processor, log, metrics } = options;
   const pathWithQuery = `${path}?`;
   const batch = new ResponseBatch((error) => log.error({ err: error }, 'writing a wechat callback answer failed'));
 
@@ -48,8 +51,12 @@ export function createRawCallbackHandler(options: RawCallbackOptions): (request:
     held.then(
       (result) => {
         if (response.destroyed || response.writableEnded) return;
-        if (result === undefined) response.destroy();
-        else send(response, result);
+        if (result === undefined) {
+          response.destroy();
+          return;
+        }
+        send(response, result);
+        result.sent?.();
       },
       () => response.destroy(),
     );
@@ -57,11 +64,13 @@ export function createRawCallbackHandler(options: RawCallbackOptions): (request:
 
   function failed(response: ServerResponse, error: unknown): void {
     log.error({ err: error }, 'wechat callback failed unexpectedly');
+    metrics?.callbacksRejected.labels('400').inc();
     send(response, { status: 400, contentType: TEXT_TYPE, body: 'cannot read the message' });
   }
 
   function tooLarge(request: IncomingMessage, response: ServerResponse): void {
     log.warn({ status: 413, ip: request.socket.remoteAddress, limit: bodyLimitBytes }, 'wechat callback rejected: body over the limit');
+    metrics?.callbacksRejected.labels('413').inc();
     // Stop reading: the connection closes after the answer instead of draining an arbitrarily large body.
     send(response, { status: 413, contentType: TEXT_TYPE, body: 'request body too large' }, true);
     response.once('finish', () => request.destroy());

@@ -27,6 +27,11 @@ export interface AccessTokenManagerOptions
   operatorErrorCooldownMs?: number;
   /** Clock in epoch milliseconds (tests move it forward); default `Date.now`. */
   now?: () => number;
+  /**
+   * Told about every stable_token request (each attempt), for metrics: WeChat's errcode, 0 when a token came, or
+   * `transport` when there was no usable answer. Must be quick.
+   */
+  onFetch?: (fetch: { errcode: number | 'transport' }) => void;
 }
 
 export type AccessTokenState = 'ok' | 'expiring' | 'empty' | 'error';
@@ -76,8 +81,10 @@ export class AccessTokenManager implements AccessTokenProvider {
   #lastError: AccessTokenStatus['error'];
   #lastRefreshAt: number | undefined;
   #refreshCount = 0;
+  readonly #onFetch: AccessTokenManagerOptions['onFetch'];
 
   constructor(options: AccessTokenManagerOptions) {
+    this.#onFetch = options.onFetch;
     this.#appId = options.appId;
     this.#log = options.log.child({ component: 'access-token' });
     this.#now = options.now ?? Date.now;
@@ -145,8 +152,10 @@ export class AccessTokenManager implements AccessTokenProvider {
       try {
         const token = await this.#client.fetchToken(forceRefresh);
         this.#recordSuccess();
+        this.#reportFetch(0);
         return { value: token.accessToken, expiresInSeconds: token.expiresInSeconds };
       } catch (error) {
+        this.#reportFetch(error instanceof WeChatApiError ? error.errcode : 'transport');
         const delayMs = this.#busyRetryDelaysMs[attempt];
         if (isRetryable(error) && delayMs !== undefined) {
           this.#log.warn({ appId: this.#appId, attempt: attempt + 1, retryInMs: delayMs, ...describeFailure(error) }, 'fetching the access token failed; retrying');
@@ -156,6 +165,14 @@ export class AccessTokenManager implements AccessTokenProvider {
         this.#recordFailure(error);
         throw error;
       }
+    }
+  }
+
+  #reportFetch(errcode: number | 'transport'): void {
+    try {
+      this.#onFetch?.({ errcode });
+    } catch {
+      // Counting must not change the outcome of a fetch.
     }
   }
 

@@ -30,6 +30,14 @@ export interface WeChatApiClientOptions {
   fetch?: typeof fetch;
   /** Pause before each retry of a call WeChat answered with -1 (busy); its length is the number of retries. Default [300, 1000]. */
   busyRetryDelaysMs?: readonly number[];
+  /** Told about every request to WeChat (each attempt), for metrics; must be quick. */
+  onCall?: (call: ApiCallRecord) => void;
+}
+
+/** One request to WeChat: its path, and WeChat's errcode (0 when it succeeded) or `transport` when there was no usable answer. */
+export interface ApiCallRecord {
+  path: string;
+  errcode: number | 'transport';
 }
 
 export type QueryValue = string | number | boolean | undefined;
@@ -109,6 +117,7 @@ export class WeChatApiClient {
   private readonly log: Logger | undefined;
   private readonly fetchFunction: typeof fetch;
   private readonly busyRetryDelaysMs: readonly number[];
+  private readonly onCall: ((call: ApiCallRecord) => void) | undefined;
 
   constructor(options: WeChatApiClientOptions) {
     this.baseUrl = options.baseUrl.replace(/\/+$/, '');
@@ -117,6 +126,7 @@ export class WeChatApiClient {
     this.log = options.log;
     this.fetchFunction = options.fetch ?? fetch;
     this.busyRetryDelaysMs = options.busyRetryDelaysMs ?? DEFAULT_BUSY_RETRY_DELAYS_MS;
+    this.onCall = options.onCall;
   }
 
   /** GET returning the JSON answer (64-bit integers as strings, see `json.ts`). */
@@ -223,6 +233,7 @@ export class WeChatApiClient {
       }
       const result = await read(response, secrets);
       this.log?.debug({ method, path, attempt, status: response.status, durationMs: elapsed() }, 'WeChat API call');
+      this.record(path, 0);
       return result;
     } catch (error) {
       const failure = error instanceof WeChatApiError || error instanceof WeChatApiTransportError
@@ -234,7 +245,16 @@ export class WeChatApiClient {
         { method, path, attempt, durationMs: elapsed(), ...(failure instanceof WeChatApiError ? { errcode: failure.errcode } : { failure: failure.failure }) },
         'WeChat API call failed',
       );
+      this.record(path, failure instanceof WeChatApiError ? failure.errcode : 'transport');
       throw failure;
+    }
+  }
+
+  private record(path: string, errcode: number | 'transport'): void {
+    try {
+      this.onCall?.({ path, errcode });
+    } catch {
+      // Counting must not change the outcome of a call.
     }
   }
 }
