@@ -24,6 +24,8 @@ import type { AnswerCoordinator } from './conversation/answer-coordinator.js';
 import type { AnswerArchive } from './delivery/answer-archive.js';
 import { answerArchiveRoutes } from './http/routes/answer-archive.js';
 import { metricsRoutes } from './http/routes/metrics.js';
+import { dashboardRoutes } from './http/dashboard/dashboard-routes.js';
+import type { Dashboard } from './dashboard/dashboard.js';
 import { DeliveryRecorder } from './conversation/delivery-recorder.js';
 import { createMetrics, type Metrics } from './metrics/metrics.js';
 import { metricsIdentity } from './metrics/metrics-identity.js';
@@ -45,6 +47,8 @@ export interface AppDependencies {
   archive?: AnswerArchive;
   /** This instance's metrics, served at `GET /metrics` (the runtime makes them; default: fresh ones). */
   metrics?: Metrics;
+  /** The live dashboard's figures, served at `/dashboard` (same guard as `/metrics`); without it those paths are 404. */
+  dashboard?: Pick<Dashboard, 'data'>;
   /** The web chat simulator at `/simulator` (demo mode or `SIMULATOR_ENABLED=true`); without it those paths are 404. */
   simulator?: Simulator;
   /** Clock, for tests. */
@@ -118,6 +122,7 @@ export async function buildApp(config: AppConfig, dependencies: AppDependencies)
 
   await app.register(healthRoutes, { checks: dependencies.readinessChecks ?? [] });
   await app.register(metricsRoutes, { metrics, ...(config.adminToken ? { token: config.adminToken } : {}) });
+  if (dependencies.dashboard) await app.register(dashboardRoutes, { dashboard: dependencies.dashboard, token: config.adminToken });
   if (dependencies.archive) await app.register(answerArchiveRoutes, { archive: dependencies.archive });
   if (dependencies.simulator) {
     const { simulator, info } = dependencies.simulator;

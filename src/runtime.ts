@@ -23,6 +23,7 @@ import { startFakeWeChatApi, type FakeWeChatApi } from './demo/fake-wechat-api/s
 import { createWeChatServices, type WeChatServices } from './wechat/wechat-services.js';
 import { accessTokenCheck } from './http/routes/access-token-check.js';
 import { connectRedis } from './redis/connect-redis.js';
+import { createDashboard } from './dashboard/create-dashboard.js';
 import { createMetrics } from './metrics/metrics.js';
 import { metricsIdentity } from './metrics/metrics-identity.js';
 import { startRedisLatencyProbe } from './metrics/redis-latency-probe.js';
@@ -112,6 +113,9 @@ export async function createRuntime(config: AppConfig, log: Logger, overrides: R
       : wechat ? { media: wechatMediaStore(wechat.api.media, config.publicBaseUrl) } : {}),
     ...(options.simulatorTimeoutMs === undefined ? {} : { timeoutMs: options.simulatorTimeoutMs }),
   });
+  // Publishes this instance's dashboard snapshot every 2 s (to Redis with REDIS_URL, so every page shows all).
+  const dashboard = createDashboard({ config, metrics, log, wechatApi: wechat !== undefined, ...(redis ? { redis } : {}) });
+  dashboard.start();
   const dependencies: AppDependencies = {
     log,
     router:
@@ -120,6 +124,7 @@ export async function createRuntime(config: AppConfig, log: Logger, overrides: R
     dedupStore,
     readinessChecks: checks,
     metrics,
+    dashboard,
     menuActions,
     coordinator: answering.coordinator,
     archive: answering.archive,
@@ -134,6 +139,7 @@ export async function createRuntime(config: AppConfig, log: Logger, overrides: R
     ...(fakeApi ? { fakeApi } : {}),
     async close() {
       stopRedisProbe?.();
+      await dashboard.close();
       await simulator?.close();
       await ownAnswering.close();
       if (ownsDedupStore) await dedupStore.close();

@@ -31,6 +31,7 @@
   function formatSeconds(value) {
     if (value === null || value === undefined || !Number.isFinite(value)) return '—';
     if (value === 0) return '0 ms';
+    if (value < 0.001) return `${Math.round(value * 1e6)} µs`;
     if (value < 0.01) return `${(value * 1000).toFixed(2)} ms`;
     if (value < 1) return `${(value * 1000).toFixed(value < 0.1 ? 1 : 0)} ms`;
     if (value < 120) return `${value.toFixed(value < 10 ? 2 : 1)} s`;
@@ -146,9 +147,10 @@
   class TimeChart {
     /**
      * series: [{ label, color }]; format: a value → text (axis and legend). With `sparse`, values are often missing
-     * (a percentile without answers in the interval): points are drawn so that a lone value shows.
+     * (a percentile without answers in the interval): points are drawn so that a lone value shows. The y axis
+     * reaches at least `floor`, so that a calm series stays a flat line near zero.
      */
-    constructor(container, series, format, { sparse = false } = {}) {
+    constructor(container, series, format, { sparse = false, floor = 1 } = {}) {
       this.container = container;
       this.format = format;
       this.x = [];
@@ -164,8 +166,14 @@
           hooks: { setCursor: [showLatest] },
           scales: {
             // The data's own span, at least a minute; the page keeps at most WINDOW_SECONDS.
-            x: { time: true, range: (_plot, min, max) => [Math.min(min, max - 60), max] },
-            y: { range: (_plot, _min, max) => [0, max > 0 ? max * 1.15 : 1] },
+            x: {
+              time: true,
+              range: (_plot, min, max) => {
+                const end = max ?? Date.now() / 1000;
+                return [Math.min(min ?? end, end - 60), end];
+              },
+            },
+            y: { range: (_plot, _min, max) => [0, Math.max(floor, (max ?? 0) * 1.15)] },
           },
           axes: [
             { stroke: muted, grid, ticks: grid, font: '11px system-ui, sans-serif', values: (_plot, ticks) => ticks.map(clock) },
@@ -189,6 +197,11 @@
     }
 
     push(time, values) {
+      // uPlot does not range a time axis over a single point: the first point gets an empty one before it.
+      if (this.x.length === 0) {
+        this.x.push(time - POLL_MS / 1000);
+        for (const list of this.values) list.push(null);
+      }
       this.x.push(time);
       values.forEach((value, index) => this.values[index].push(value === undefined ? null : value));
       while (this.x.length > 0 && this.x[0] < time - WINDOW_SECONDS) {
@@ -229,9 +242,9 @@
         { label: 'in', color: blue },
         { label: 'out', color: green },
       ], formatRate),
-      lag: new TimeChart(byId('chart-lag'), [{ label: 'lag p99', color: orange }], seconds),
-      memory: new TimeChart(byId('chart-memory'), [{ label: 'resident', color: blue }], formatBytes),
-      cpu: new TimeChart(byId('chart-cpu'), [{ label: 'CPU', color: purple }], formatPercent),
+      lag: new TimeChart(byId('chart-lag'), [{ label: 'lag p99', color: orange }], seconds, { floor: 0.01 }),
+      memory: new TimeChart(byId('chart-memory'), [{ label: 'resident', color: blue }], formatBytes, { floor: 64 * 1048576 }),
+      cpu: new TimeChart(byId('chart-cpu'), [{ label: 'CPU', color: purple }], formatPercent, { floor: 0.1 }),
     };
   }
 
