@@ -5,7 +5,7 @@
 //  2. runs Redis and the image on a podman network with random WeChat credentials and REDIS_URL, the service's port
 //     published on a free host port, and checks: non-root, healthy, /healthz and /readyz (Redis ok), an encrypted
 //     message answered through the published port exactly as WeChat expects, a retry answered the same from Redis,
-//     a forged signature refused, no secret in the logs, a clean exit on `podman stop`;
+//     a forged signature refused, the dashboard's files served, no secret in the logs, a clean exit on `podman stop`;
 //  3. starts the two services of docker-compose.yml with podman-compose (or, where podman-compose cannot run, by
 //     hand from the compose file's settings, saying so) and checks them the same way through the published port.
 // Containers, networks and volumes are removed whatever happens. Exit status 0 only when every check passed.
@@ -197,8 +197,9 @@ async function runContainers() {
   if (!check('Redis container started', redisStart.status === 0, redisStart.status === 0 ? redis : redisStart.stderr.trim())) return;
 
   const credentials = generateDemoCredentials();
+  const adminToken = randomBytes(24).toString('base64url');
   const serviceStart = podman(['run', '-d', '--name', service, '--network', network, '-p', '127.0.0.1::5080',
-    '-e', `WECHAT_TOKEN=${credentials.token}`, '-e', `WECHAT_AES_KEY=${credentials.aesKey}`, '-e', `WECHAT_APPID=${credentials.appId}`,
+    '-e', `ADMIN_TOKEN=${adminToken}`, '-e', `WECHAT_TOKEN=${credentials.token}`, '-e', `WECHAT_AES_KEY=${credentials.aesKey}`, '-e', `WECHAT_APPID=${credentials.appId}`,
     '-e', 'EXTERNAL_SERVICE_TYPE=echo', '-e', `REDIS_URL=redis://${redis}:6379`, image]);
   if (!check('service container started', serviceStart.status === 0, serviceStart.status === 0 ? service : serviceStart.stderr.trim())) return;
   const published = podman(['port', service, '5080/tcp']).stdout.trim().split('\n')[0];
@@ -227,8 +228,17 @@ async function runContainers() {
     check('a forged msg_signature is refused with 403', refused.status === 403, `status ${refused.status}`);
   }
 
+  // public/ ships in the image: the dashboard's page and its files, behind ADMIN_TOKEN.
+  const asAdmin = { headers: { authorization: `Bearer ${adminToken}` }, signal: AbortSignal.timeout(5000) };
+  const page = await fetch(`${baseUrl}/dashboard`, asAdmin);
+  const script = await fetch(`${baseUrl}/dashboard/assets/dashboard.js`, asAdmin);
+  const anonymous = await fetch(`${baseUrl}/dashboard`, { signal: AbortSignal.timeout(5000) });
+  check('the dashboard page and its script are served from the image, 401 without ADMIN_TOKEN',
+    page.status === 200 && (page.headers.get('content-type') ?? '').startsWith('text/html') && script.status === 200 && anonymous.status === 401,
+    `page ${page.status}, script ${script.status}, without the token ${anonymous.status}`);
+
   const logs = podman(['logs', service]).output;
-  check('no secret in the container log', ![credentials.token, credentials.aesKey].some((secret) => logs.includes(secret)),
+  check('no secret in the container log', ![credentials.token, credentials.aesKey, adminToken].some((secret) => logs.includes(secret)),
     `${logs.split('\n').filter(Boolean).length} lines`);
   const stopStarted = Date.now();
   podman(['stop', '-t', '20', service], { timeoutSeconds: 30 });
