@@ -160,6 +160,7 @@ async function buildImage() {
     const made = spawnSync(path.join(root, 'scripts/container/make-base-images.sh'), { stdio: 'inherit' });
     if (made.status !== 0) return check('base images made', false);
   }
+  const previous = podman(['image', 'inspect', '--format', '{{.Id}}', image]).stdout.trim();
   const started = Date.now();
   // --format docker: the OCI image format has no HEALTHCHECK; Docker's keeps it, as `docker build` does.
   const build = sh('wxbuild', ['--format', 'docker', '-t', image, '-f', 'Dockerfile', '.'], { timeoutSeconds: 1200 });
@@ -170,6 +171,8 @@ async function buildImage() {
     return false;
   }
   const inspect = JSON.parse(podman(['image', 'inspect', image]).stdout)[0];
+  // The image this build replaced under the tag would stay behind untagged: remove it (not while a container uses it).
+  if (previous !== '' && previous !== inspect.Id) podman(['rmi', previous]);
   const megabytes = (inspect.Size / 1e6).toFixed(0);
   const baseMegabytes = (JSON.parse(podman(['image', 'inspect', bases[0]]).stdout)[0].Size / 1e6).toFixed(0);
   console.log(`  image ${image}: ${megabytes} MB (the node:20-bookworm-slim base here: ${baseMegabytes} MB)`);
