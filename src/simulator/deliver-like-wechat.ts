@@ -7,6 +7,8 @@
  * The one implementation of that rule: `wx-backend simulate`, the web simulator and the tests' WeChat client all
  * deliver through it.
  */
+import { request as httpRequest } from 'node:http';
+import { request as httpsRequest } from 'node:https';
 import { performance } from 'node:perf_hooks';
 import type { CallbackAnswer, SignedDelivery, WeChatEmulator } from './wechat-emulator.js';
 
@@ -100,19 +102,43 @@ interface PostOutcome {
   error?: string;
 }
 
-async function post(delivery: SignedDelivery, timeoutMs: number, stop: AbortSignal | undefined): Promise<PostOutcome> {
-  const timeout = AbortSignal.timeout(timeoutMs);
-  const signal = stop === undefined ? timeout : AbortSignal.any([timeout, stop]);
-  try {
-    const response = await fetch(delivery.url, { method: 'POST', headers: { 'content-type': 'text/xml' }, body: delivery.body, signal });
+/**
+ * One delivery on a connection of its own (no keep-alive pool): a delivery abandoned at the time limit closes its
+ * connection at once, as WeChat's does — no idle socket is left behind for the server to wait on when it shuts down.
+ */
+function post(delivery: SignedDelivery, timeoutMs: number, stop: AbortSignal | undefined): Promise<PostOutcome> {
+  return new Promise((resolve) => {
+    const url = new URL(delivery.url);
+    const body = Buffer.from(delivery.body, 'utf8');
+    const send = url.protocol === 'https:' ? httpsRequest : httpRequest;
+    const request = send(url, { method: 'POST', agent: false, headers: { 'content-type': 'text/xml', 'content-length': body.length } });
+    let settled = false;
+    const finish = (outcome: PostOutcome): void => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      stop?.removeEventListener('abort', abandon);
+      resolve(outcome);
+    };
     // WeChat's limit covers the whole answer, body included.
-    const body = await response.text();
-    return { status: response.status, body, contentType: response.headers.get('content-type') ?? '' };
-  } catch (error) {
-    if (signal.aborted) return { status: 'timeout', body: '', contentType: '' };
-    const code = systemErrorCode(error);
-    return { status: code === 'ECONNREFUSED' ? 'refused' : 'closed', body: '', contentType: '', error: code ?? describe(error) };
-  }
+    const abandon = (): void => {
+      finish({ status: 'timeout', body: '', contentType: '' });
+      request.destroy();
+    };
+    const timer = setTimeout(abandon, timeoutMs);
+    stop?.addEventListener('abort', abandon, { once: true });
+    request.on('response', (response) => {
+      const chunks: Buffer[] = [];
+      response.on('data', (chunk: Buffer) => chunks.push(chunk));
+      response.on('end', () => finish({ status: response.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8'), contentType: response.headers['content-type'] ?? '' }));
+      response.on('error', (error) => finish({ status: 'closed', body: '', contentType: '', error: systemErrorCode(error) ?? describe(error) }));
+    });
+    request.on('error', (error) => {
+      const code = systemErrorCode(error);
+      finish({ status: code === 'ECONNREFUSED' ? 'refused' : 'closed', body: '', contentType: '', error: code ?? describe(error) });
+    });
+    request.end(body);
+  });
 }
 
 /** The system error code (`ECONNREFUSED`, `ECONNRESET`, …) behind a failed fetch, if any. */

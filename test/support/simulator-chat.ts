@@ -3,7 +3,7 @@
  * Events of `GET /simulator/api/events`, collected as they arrive) and send messages as that user
  * (`POST /simulator/api/messages`). Plus the environment of a demo-mode instance (no WeChat credentials).
  */
-import { readServerSentEvents } from '../../src/ai/providers/read-server-sent-events.js';
+import { followSimulatorEvents } from '../../src/cli/simulator-event-follower.js';
 import type { SimulatorEvent } from '../../src/simulator/simulator-events.js';
 
 /** A demo-mode instance: no WeChat configuration, loopback, any free port, console logs only. */
@@ -19,21 +19,23 @@ export interface ChatFollower {
   close(): void;
 }
 
+/** Follows `openId`'s chat (the chat so far, then live) through the same client `wx-backend simulate` uses. */
 export async function followChat(serverUrl: string, openId: string): Promise<ChatFollower> {
-  const stop = new AbortController();
-  const response = await fetch(`${serverUrl}/simulator/api/events?openid=${encodeURIComponent(openId)}`, { signal: stop.signal });
-  if (response.status !== 200 || response.body === null) throw new Error(`events stream: HTTP ${response.status}`);
+  const following = await followSimulatorEvents(serverUrl, openId, { history: true, openTimeoutMs: 5_000 });
+  if (following.status !== 'following') throw new Error(`events stream: ${following.status === 'disabled' ? 'HTTP 404' : following.reason}`);
+  const { follower } = following;
   const events: SimulatorEvent[] = [];
   const listeners = new Set<() => void>();
-  const body = response.body;
+  let closed = false;
   void (async () => {
-    try {
-      for await (const message of readServerSentEvents('simulator', body, stop.signal)) {
-        events.push(JSON.parse(message.data) as SimulatorEvent);
-        for (const listener of [...listeners]) listener();
+    while (!closed) {
+      const event = await follower.next(60_000);
+      if (event === undefined) {
+        if (follower.ended) return;
+        continue;
       }
-    } catch {
-      // closed
+      events.push(event);
+      for (const listener of [...listeners]) listener();
     }
   })();
   return {
@@ -57,7 +59,10 @@ export async function followChat(serverUrl: string, openId: string): Promise<Cha
         check();
       });
     },
-    close: () => stop.abort(),
+    close() {
+      closed = true;
+      follower.close();
+    },
   };
 }
 
@@ -74,7 +79,7 @@ export async function postSimulatorMessage(serverUrl: string, body: unknown): Pr
     body: typeof body === 'string' ? body : JSON.stringify(body),
   });
   const text = await response.text();
-  let json: Record<string, unknown> = {};
+  let json: Record<string, unknown>;
   try {
     json = JSON.parse(text) as Record<string, unknown>;
   } catch {
