@@ -265,9 +265,11 @@ export const SIMULATOR_SCRIPT = String.raw`(function () {
 
   function showDelivery(event) {
     var status = state.deliveries[event.messageId];
-    if (!status || event.status === 200) return;
-    var retries = state.info ? state.info.deliveries || 3 : 3;
-    status.textContent = '第 ' + event.number + ' 次投递' + describeStatus(event.status, event.ms) + (event.number < retries ? '，微信重试…' : '');
+    if (!status) return;
+    status.setAttribute('data-deliveries', String(event.number));
+    if (event.status === 200) return;
+    var deliveries = state.info ? state.info.deliveries || 3 : 3;
+    status.textContent = '第 ' + event.number + ' 次投递 ' + describeStatus(event.status, event.ms) + (event.number < deliveries ? '，微信重试…' : '');
   }
 
   function endExchange(event) {
@@ -276,8 +278,9 @@ export const SIMULATOR_SCRIPT = String.raw`(function () {
     if (failed) addNotice('该公众号暂时无法提供服务，请稍后再试', event.at);
     if (!status) return;
     status.classList.toggle('bad', failed);
+    var deliveries = Number(status.getAttribute('data-deliveries') || '1');
     if (event.outcome === 'passive') {
-      status.textContent = status.textContent ? status.textContent.replace(/，微信重试…$/, '') + '；已回复' : '';
+      status.textContent = deliveries > 1 ? '第 ' + deliveries + ' 次投递时回复（前 ' + (deliveries - 1) + ' 次无应答）' : '';
     } else if (event.outcome === 'success' || event.outcome === 'empty') {
       status.textContent = state.info && state.info.customerServiceShown ? '已送达' : '已送达 · 客服消息会发往真实微信，不在此显示';
     } else {
