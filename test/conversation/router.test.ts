@@ -105,4 +105,10 @@ describe('built-in handlers', () => {
     assert.deepEqual(await router.handle(context(voice)), reply('语音识别'));
     assert.equal(await router.handle(context(event('subscribe'))), undefined);
   });
+
+  it('echo answers a picture with the same picture (its MediaId), so demo mode shows an image reply', async () => {
+    const router = new Router().use(echoHandler);
+    const picture: InboundMessage = { ...base, kind: 'image', msgType: 'image', msgId: '3', picUrl: 'http://127.0.0.1/p.png', mediaId: 'MEDIA_1' };
+    assert.deepEqual(await router.handle(context(picture)), { type: 'image', mediaId: 'MEDIA_1' });
+  });
 });
