@@ -38,12 +38,18 @@ export interface DeliveryRecorderOptions {
 
 export class DeliveryRecorder {
   readonly #log: Logger;
+  /** The logger of the `message answered` line (see the constructor). */
+  readonly #lineLog: Logger;
   readonly #metrics: Metrics | undefined;
   readonly #types = new Map<string, TypeCells>();
   readonly #routes: Record<DeliveryRoute, RouteCounters>;
 
   constructor(options: DeliveryRecorderOptions) {
     this.#log = options.log;
+    // The INFO line carries only fields made here (id, type, route, outcome, latency), so pino's key-based
+    // redaction is off for it: its wildcard paths (`*.token`, …) measured ~30 µs a line, more than a whole callback
+    // takes. The value-based safety net — the logger's `streamWrite` hook, hiding every secret value — still runs.
+    this.#lineLog = options.log.child({}, { redact: { paths: [] } });
     this.#metrics = options.metrics;
     const metrics = options.metrics;
     this.#routes = Object.fromEntries(
@@ -73,13 +79,13 @@ export class DeliveryRecorder {
       counters.delivered.inc();
       counters.latency?.observe(Math.max(0, latencyMs) / 1000);
     }
-    const log = this.#log;
+    const log = this.#lineLog;
     if (!log.isLevelEnabled('info')) return;
     const type = messageType(message);
     const latency = Math.round(latencyMs);
     if (outcome === undefined) log.info({ messageKey, type, route, latencyMs: latency }, 'message answered');
     else log.info({ messageKey, type, route, outcome, latencyMs: latency }, 'message answered');
-    if (log.isLevelEnabled('debug')) log.debug({ messageKey, content: contentOf(message), answer }, 'message content');
+    if (log.isLevelEnabled('debug')) this.#log.debug({ messageKey, content: contentOf(message), answer }, 'message content');
   }
 
   #typeCells(message: InboundMessage): TypeCells {
