@@ -88,6 +88,7 @@ function demoBanner(server: RunningServer): string {
     '  │  wx-backend is running in DEMO MODE — it is NOT connected to WeChat.  │',
     '  └──────────────────────────────────────────────────────────────────────┘',
     `  Callback:    ${url}${config.wechat.path}   (AI service: ${config.agent.type})`,
+    `  Simulator:   ${url}/simulator   (a WeChat chat in the browser)`,
     '  Try it:      npm run simulate -- "你好"        (or: npx wx-backend simulate "你好" --encrypted)',
     '  Credentials: generated for this machine, kept in demo-credentials.json beside TOKEN_FILE_PATH.',
     '  Go live:     set WECHAT_TOKEN, WECHAT_APPID (and WECHAT_AES_KEY, WECHAT_APPSECRET) — see README.',

@@ -37,6 +37,14 @@ describe('demo mode', () => {
     }
   });
 
+  it('the banner names the web simulator, which serves its page', async () => {
+    const simulatorUrl = /Simulator:\s+(http:\/\/\S+\/simulator)/.exec(server.output())?.[1];
+    assert.ok(simulatorUrl, server.output());
+    const response = await fetch(simulatorUrl);
+    assert.equal(response.status, 200);
+    assert.match(await response.text(), /<title>微信聊天模拟器/);
+  });
+
   for (const flags of [[], ['--encrypted'], ['--compat']]) {
     it(`simulate "你好" ${flags.join(' ')} prints the echo`, async () => {
       const result = await runCli(['simulate', '你好', '--url', callbackUrl, ...flags], cwd, env);
