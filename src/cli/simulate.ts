@@ -106,8 +106,9 @@ export async function simulateCommand(args: string[], io: CliIo): Promise<number
   try {
     const exchange = await deliverLikeWeChat(emulator, emulator.sign(messageXml, mode), {
       timeoutMs,
+      // Progress for what the user would wait through; a refused connection is summed up once at the end.
       onAttempt: (attempt) => {
-        if (attempt.status !== 200) io.printError(`simulate: delivery ${attempt.number}: ${describeAttempt(attempt)}${attempt.number < WECHAT_DELIVERIES ? '; WeChat delivers it again' : ''}`);
+        if (attempt.status !== 200 && attempt.status !== 'refused') io.printError(`simulate: delivery ${attempt.number}: ${describeAttempt(attempt)}${attempt.number < WECHAT_DELIVERIES ? '; WeChat delivers it again' : ''}`);
       },
     });
     const { answer, deliveries } = exchange;
