@@ -202,6 +202,29 @@ describe('simulator with SIMULATOR_ENABLED=true and a real account (a fake WeCha
     assert.match(String(answer.json.message), /mode must be one of safe, compat/);
   });
 
+  it('a picture is uploaded to the account\'s WeChat media, answered with itself, and served back through the simulator', async () => {
+    const picture = stripedPng(24, [10, 160, 90]);
+    const chat = await followChat(instance.url, 'oLivePicture');
+    try {
+      const posted = await postSimulatorMessage(instance.url, { openid: 'oLivePicture', type: 'image', contentType: 'image/png', data: picture.toString('base64') });
+      assert.equal(posted.status, 202);
+      assert.equal(wechat.callsTo('/cgi-bin/media/upload').length, 1);
+      const reply = await chat.waitFor('passive-reply', (event) => event.messageId === posted.json.messageId);
+      const media = await fetch(`${instance.url}${reply.message.kind === 'image' ? reply.message.url : ''}`);
+      assert.deepEqual(Buffer.from(await media.arrayBuffer()), picture);
+    } finally {
+      chat.close();
+    }
+  });
+
+  it('WeChat refusing the picture is a 502 naming its errcode', async () => {
+    wechat.failNext('/cgi-bin/media/upload', 40006);
+    const answer = await postSimulatorMessage(instance.url, { openid: 'oLive', type: 'image', contentType: 'image/png', data: stripedPng(8, [0, 0, 0]).toString('base64') });
+    assert.equal(answer.status, 502);
+    assert.equal(answer.json.errcode, 40006);
+    assert.match(String(answer.json.message), /WeChat refused: 40006/);
+  });
+
   it('a message signed and encrypted with the account\'s credentials is answered', async () => {
     const chat = await followChat(instance.url, 'oLiveUser');
     try {

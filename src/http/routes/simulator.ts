@@ -22,6 +22,7 @@ import { SimulatorError, type ChatSimulator } from '../../simulator/chat-simulat
 import type { SimulatorInfo } from '../../simulator/create-simulator.js';
 import type { SimulatorEvent } from '../../simulator/simulator-events.js';
 import { SIMULATOR_MEDIA_PATH } from '../../simulator/simulator-media.js';
+import { WeChatApiError } from '../../wechat/api/wechat-api-error.js';
 import { InvalidRequestError } from '../admin/admin-request-schemas.js';
 import { simulatorPage, SIMULATOR_SCRIPT } from '../simulator/simulator-page.js';
 import { MAX_MESSAGE_BODY_BYTES, parseFollowedOpenId, parseSimulatorMessage } from '../simulator/simulator-requests.js';
@@ -44,6 +45,11 @@ export async function simulatorRoutes(app: FastifyInstance, options: SimulatorRo
   app.setErrorHandler((error: FastifyError, request, reply) => {
     if (error instanceof InvalidRequestError) return reply.code(400).send({ error: 'invalid_request', message: error.message, issues: error.issues });
     if (error instanceof SimulatorError) return reply.code(error.status).send({ error: error.status === 400 ? 'invalid_request' : 'unavailable', message: error.message });
+    // A real account's media API refusing a picture (outside demo mode).
+    if (error instanceof WeChatApiError) {
+      request.log.warn({ errcode: error.errcode, path: error.path }, 'simulator: WeChat API error');
+      return reply.code(502).send({ error: 'wechat_api_error', message: `WeChat refused: ${error.errcode} ${error.errmsg}`, errcode: error.errcode });
+    }
     const status = error.statusCode !== undefined && error.statusCode >= 400 && error.statusCode < 500 ? error.statusCode : 500;
     if (status === 500) {
       request.log.error({ err: error, url: request.routeOptions.url }, 'simulator request failed');
