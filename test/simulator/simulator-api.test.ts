@@ -237,3 +237,27 @@ describe('simulator with SIMULATOR_ENABLED=true and a real account (a fake WeCha
     }
   });
 });
+
+describe('simulator with SIMULATOR_ENABLED=true but no WECHAT_APPSECRET', () => {
+  let instance: AppInstance;
+  before(async () => {
+    instance = await startAppInstance(testEnv(testCredentials(), { SIMULATOR_ENABLED: 'true', LOG_LEVEL: 'info' }));
+  });
+  after(() => instance.close());
+
+  it('text works, but pictures cannot be kept: the page hides the button and the API answers 503', async () => {
+    const info = await instance.request('GET', '/simulator/api/info');
+    assert.equal(info.json?.canSendImages, false);
+    const answer = await postSimulatorMessage(instance.url, { openid: 'oNoSecret', type: 'image', contentType: 'image/png', data: stripedPng(8, [0, 0, 0]).toString('base64') });
+    assert.equal(answer.status, 503);
+    assert.match(String(answer.json.message), /pictures need the WeChat API \(WECHAT_APPSECRET\)/);
+    const chat = await followChat(instance.url, 'oNoSecret');
+    try {
+      const posted = await postSimulatorMessage(instance.url, { openid: 'oNoSecret', type: 'text', content: 'still fine' });
+      assert.equal(posted.status, 202);
+      await chat.waitFor('passive-reply', (event) => event.message.kind === 'text' && event.message.text === 'still fine');
+    } finally {
+      chat.close();
+    }
+  });
+});
