@@ -33,6 +33,7 @@
 //                          mean MS (exponential, capped at 4 s, so users do not send in lockstep; default 1000;
 //                          0 = back to back, which measures throughput rather than overhead)
 //   --cpu-prof DIR         write a CPU profile of each wx-backend run to DIR (with --ai: of each measured run)
+//   --log-level LEVEL      wx-backend's LOG_LEVEL (default warn; info writes one line per message to stdout)
 // Exit code: 0 when every peer ran (the verdict is a report, FAIL included); 1 when a peer failed to start,
 // failed its correctness check, or a run produced no result; 2 on bad usage.
 import { spawn, spawnSync } from 'node:child_process';
@@ -77,6 +78,7 @@ try {
       ai: { type: 'boolean', default: false },
       think: { type: 'string' },
       'cpu-prof': { type: 'string' },
+      'log-level': { type: 'string', default: 'warn' },
       help: { type: 'boolean', short: 'h', default: false },
     },
   }));
@@ -176,7 +178,7 @@ function wxBackendEnv(tmp) {
     WECHAT_APPID: creds.appid,
     EXTERNAL_SERVICE_TYPE: 'echo',
     LOG_DIR: '',
-    LOG_LEVEL: 'warn',
+    LOG_LEVEL: o['log-level'],
     NODE_ENV: 'production',
     TOKEN_FILE_PATH: path.join(tmp, 'access_token.json'),
   };
