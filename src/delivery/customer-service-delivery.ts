@@ -20,7 +20,7 @@ import type { AnswerMedia, LiveAnswer } from './live-answer.js';
 import { TEXT_MESSAGE_MAX_BYTES, type PickupBox } from './pickup-box.js';
 import { StreamSegmenter } from './text/first-complete-chunk.js';
 import { markdownToWeChatText } from './text/markdown-to-text.js';
-import { splitByUtf8Bytes } from './text/split-by-bytes.js';
+import { splitByUtf8Bytes, utf8ByteLength } from './text/split-by-bytes.js';
 
 /** What delivery needs from the WeChat API (the app passes `api.customService` and media upload). */
 export interface CustomerServiceChannel {
@@ -67,8 +67,6 @@ interface StreamState {
 const FULL_MESSAGE_BYTES = 1_600;
 
 const REFUSALS: ReadonlySet<number> = new Set([48001, 45015, 45047]);
-const encoder = new TextEncoder();
-const byteLength = (text: string): number => encoder.encode(text).length;
 
 export class CustomerServiceDelivery {
   readonly #options: CustomerServiceDeliveryOptions;
@@ -152,7 +150,7 @@ export class CustomerServiceDelivery {
     let outcome: CustomerServiceOutcome = 'delivered';
     if (state.unsent.length > 0) {
       const rest = state.unsent.join('\n\n');
-      if (state.sent < this.#quota && byteLength(rest) <= TEXT_MESSAGE_MAX_BYTES) {
+      if (state.sent < this.#quota && utf8ByteLength(rest) <= TEXT_MESSAGE_MAX_BYTES) {
         await channel.sendText(openId, rest);
         state.unsent = [];
         state.sent += 1;
@@ -182,11 +180,11 @@ export class CustomerServiceDelivery {
       const full = markdownToWeChatText(answer.text);
       await archive.save(answer.id, full);
       const link = `\n\n……完整回答：${publicBaseUrl}/a/${answer.id}`;
-      const [head = ''] = splitByUtf8Bytes(rest, TEXT_MESSAGE_MAX_BYTES - byteLength(link));
+      const [head = ''] = splitByUtf8Bytes(rest, TEXT_MESSAGE_MAX_BYTES - utf8ByteLength(link));
       return { text: head + link, linked: true };
     }
     const hint = `\n\n……（回答较长，回复「${pickup.keyword}」查看剩余内容）`;
-    const [head = '', ...tail] = splitByUtf8Bytes(rest, TEXT_MESSAGE_MAX_BYTES - byteLength(hint));
+    const [head = '', ...tail] = splitByUtf8Bytes(rest, TEXT_MESSAGE_MAX_BYTES - utf8ByteLength(hint));
     await pickup.leave(openId, tail.join('\n\n'));
     return { text: head + hint, linked: false };
   }
@@ -198,13 +196,13 @@ export class CustomerServiceDelivery {
   }
 
   #unsentBytes(state: StreamState): number {
-    return state.unsent.reduce((total, piece) => total + byteLength(piece) + 2, 0);
+    return state.unsent.reduce((total, piece) => total + utf8ByteLength(piece) + 2, 0);
   }
 
   /** Merges leading pieces into one message while it stays within the limit. */
   #takeMerged(pieces: string[]): string {
     let message = pieces.shift() ?? '';
-    while (pieces.length > 0 && byteLength(`${message}\n\n${pieces[0]}`) <= TEXT_MESSAGE_MAX_BYTES) message = `${message}\n\n${pieces.shift()}`;
+    while (pieces.length > 0 && utf8ByteLength(`${message}\n\n${pieces[0]}`) <= TEXT_MESSAGE_MAX_BYTES) message = `${message}\n\n${pieces.shift()}`;
     return message;
   }
 
