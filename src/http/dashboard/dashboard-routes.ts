@@ -7,6 +7,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { DashboardData } from '../../dashboard/dashboard-view.js';
 import { bearerTokenGuard } from '../admin/bearer-token-guard.js';
+import { serveStaticPage } from '../static-page/static-page.js';
 import { loadDashboardAssets } from './dashboard-assets.js';
 
 export interface DashboardRouteOptions {
@@ -26,20 +27,6 @@ export async function dashboardRoutes(app: FastifyInstance, options: DashboardRo
     reply.header('x-content-type-options', 'nosniff').header('referrer-policy', 'no-referrer');
   });
 
-  app.get('/dashboard', async (_request, reply) =>
-    reply
-      .type(assets.page.contentType)
-      .header('cache-control', 'no-cache')
-      .header('content-security-policy', CONTENT_SECURITY_POLICY)
-      .header('x-frame-options', 'DENY')
-      .send(assets.page.body),
-  );
-
+  serveStaticPage(app, { path: '/dashboard', page: assets, contentSecurityPolicy: CONTENT_SECURITY_POLICY });
   app.get('/dashboard/data', async (_request, reply) => reply.header('cache-control', 'no-store').send(await options.dashboard.data()));
-
-  app.get<{ Params: { file: string } }>('/dashboard/assets/:file', async (request, reply) => {
-    const asset = assets.files.get(request.params.file);
-    if (!asset) return reply.code(404).send({ error: 'not found' });
-    return reply.type(asset.contentType).header('cache-control', 'private, max-age=300').send(asset.body);
-  });
 }
