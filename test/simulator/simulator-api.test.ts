@@ -14,7 +14,7 @@ import { demoEnv, followChat, postSimulatorMessage } from '../support/simulator-
 import { testCredentials, testEnv } from '../support/test-server.js';
 import type { FakeWeChatApi } from '../../src/demo/fake-wechat-api/start-fake-wechat-api.js';
 
-const SIMULATOR_PATHS = ['/simulator', '/simulator/api/info', '/simulator/api/events?openid=oUser', '/simulator/api/media/abc'];
+const SIMULATOR_PATHS = ['/simulator', '/simulator/assets/simulator.js', '/simulator/api/info', '/simulator/api/events?openid=oUser', '/simulator/api/media/abc'];
 
 describe('simulator routes are off outside demo mode unless SIMULATOR_ENABLED=true', () => {
   let instance: AppInstance;
@@ -44,16 +44,32 @@ describe('simulator API in demo mode', () => {
     for (const secret of secrets) assert.equal(text.includes(secret), false, 'a secret is in the answer');
   };
 
-  it('serves one self-contained page (no external script or style) with a strict content security policy', async () => {
+  it('serves the page and its files from the service itself: no CDN, no inline script or style, a strict content security policy', async () => {
     const response = await fetch(`${instance.url}/simulator`);
     const html = await response.text();
     assert.equal(response.status, 200);
     assert.match(response.headers.get('content-type') ?? '', /^text\/html/);
+    assert.equal(response.headers.get('x-content-type-options'), 'nosniff');
     const policy = response.headers.get('content-security-policy') ?? '';
-    assert.match(policy, /script-src 'sha256-[A-Za-z0-9+/=]+'/);
     assert.match(policy, /default-src 'none'/);
-    assert.doesNotMatch(html, /<script[^>]+src=|<link[^>]+stylesheet/);
+    assert.match(policy, /script-src 'self';/);
+    assert.match(policy, /style-src 'self';/);
+    assert.doesNotMatch(policy, /unsafe-inline|unsafe-eval/);
+    assert.doesNotMatch(html, /(src|href)="(https?:)?\/\//, 'every script and style comes from this service');
+    assert.doesNotMatch(html, /<script>|<style>| style="|<script(?![^>]*\bsrc=)[^>]*>/, 'no inline script or style (the policy would block it)');
     assertNoSecrets(html);
+    for (const [file, type] of [['simulator.js', /^text\/javascript/], ['chat-view.js', /^text\/javascript/], ['simulator.css', /^text\/css/]] as const) {
+      const asset = await fetch(`${instance.url}/simulator/assets/${file}`);
+      assert.equal(asset.status, 200, file);
+      assert.match(asset.headers.get('content-type') ?? '', type, file);
+      const text = await asset.text();
+      assert.ok(text.length > 1000, file);
+      assertNoSecrets(text);
+    }
+    assert.ok(html.includes('simulator/assets/simulator.js') && html.includes('simulator/assets/simulator.css'), 'the page loads its script and style');
+    for (const unknown of ['nothing.js', '..%2Fsimulator.html', '..%2F..%2Fpackage.json', '..%2F..%2F.env']) {
+      assert.equal((await fetch(`${instance.url}/simulator/assets/${unknown}`)).status, 404, unknown);
+    }
   });
 
   it('info says demo mode, the delivery modes and that customer-service messages show here; nothing secret', async () => {

@@ -4,7 +4,8 @@
  *
  * | route                               | what                                                                     |
  * |-------------------------------------|--------------------------------------------------------------------------|
- * | `GET /simulator`                    | the chat page (one self-contained HTML document, no CDN)                 |
+ * | `GET /simulator`                    | the chat page: plain files from `public/simulator/`, nothing from a CDN  |
+ * | `GET /simulator/assets/:file`       | the page's style and scripts (`simulator.css`, `simulator.js`, `chat-view.js`) |
  * | `GET /simulator/api/info`           | what the page shows besides the chat: demo or not, menu, delivery modes  |
  * | `POST /simulator/api/messages`      | `{ openid, type: text|image|event, … }` → 202 `{ messageId }`: delivered to the callback as WeChat would |
  * | `GET /simulator/api/events?openid=` | Server-Sent Events: that user's chat (history first, then live)           |
@@ -15,7 +16,6 @@
  * they are off outside demo mode unless `SIMULATOR_ENABLED=true` says otherwise (README: keep that off on a
  * public server, or put it behind access control).
  */
-import { createHash } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import type { FastifyError, FastifyInstance, FastifyRequest } from 'fastify';
 import { SimulatorError, type ChatSimulator } from '../../simulator/chat-simulator.js';
@@ -24,8 +24,8 @@ import type { SimulatorEvent } from '../../simulator/simulator-events.js';
 import { SIMULATOR_MEDIA_PATH } from '../../simulator/simulator-media.js';
 import { WeChatApiError } from '../../wechat/api/wechat-api-error.js';
 import { InvalidRequestError } from '../admin/admin-request-schemas.js';
-import { simulatorPage, SIMULATOR_SCRIPT } from '../simulator/simulator-page.js';
 import { MAX_MESSAGE_BODY_BYTES, parseFollowedOpenId, parseSimulatorMessage } from '../simulator/simulator-requests.js';
+import { loadStaticPage, serveStaticPage } from '../static-page/static-page.js';
 
 export interface SimulatorRouteOptions {
   simulator: ChatSimulator;
@@ -34,12 +34,18 @@ export interface SimulatorRouteOptions {
   wechatPath: string;
 }
 
+/**
+ * Only this origin's scripts, style and requests, no inline script or style, no framing. Pictures also from
+ * anywhere (a news card's picUrl is the account's choice) and as blob:/data: URLs; sound and video from the media route.
+ */
+const CONTENT_SECURITY_POLICY = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data: blob: https: http:; media-src 'self' blob:; connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
+
 /** SSE comment lines keep proxies and the browser from dropping an idle stream. */
 const KEEP_ALIVE_MS = 15_000;
 
 export async function simulatorRoutes(app: FastifyInstance, options: SimulatorRouteOptions): Promise<void> {
   const { simulator, info } = options;
-  const scriptHash = createHash('sha256').update(SIMULATOR_SCRIPT).digest('base64');
+  const page = loadStaticPage('simulator', 'simulator.html', ['simulator.css', 'simulator.js', 'chat-view.js']);
   const streams = new Set<() => void>();
 
   app.setErrorHandler((error: FastifyError, request, reply) => {
@@ -58,14 +64,7 @@ export async function simulatorRoutes(app: FastifyInstance, options: SimulatorRo
     return reply.code(status).send({ error: 'invalid_request', message: error.message, issues: [{ path: '', message: error.message }] });
   });
 
-  app.get('/simulator', async (_request, reply) => {
-    reply
-      .header('content-security-policy', `default-src 'none'; script-src 'sha256-${scriptHash}'; style-src 'unsafe-inline'; img-src 'self' data: blob: https: http:; media-src 'self' blob:; connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'`)
-      .header('cache-control', 'no-store')
-      .header('referrer-policy', 'no-referrer')
-      .header('x-content-type-options', 'nosniff');
-    return reply.type('text/html; charset=utf-8').send(simulatorPage());
-  });
+  serveStaticPage(app, { path: '/simulator', page, contentSecurityPolicy: CONTENT_SECURITY_POLICY });
 
   app.get('/simulator/api/info', async (_request, reply) => {
     reply.header('cache-control', 'no-store');
