@@ -15,7 +15,8 @@ import type { ReplyMode } from '../config/app-config.js';
 import type { CustomerServiceChannel, CustomerServiceDelivery } from '../delivery/customer-service-delivery.js';
 import type { CustomerServicePermission, Permission } from '../delivery/customer-service-permission.js';
 import type { AnswerMedia, FinishedAnswer, LiveAnswer } from '../delivery/live-answer.js';
-import { TEXT_MESSAGE_MAX_BYTES, type PickupBox } from '../delivery/pickup-box.js';
+import { describeMedia, TEXT_MESSAGE_MAX_BYTES, type PickupBox } from '../delivery/pickup-box.js';
+import { mediaForPickup } from '../delivery/media-for-pickup.js';
 import { markdownToWeChatText } from '../delivery/text/markdown-to-text.js';
 import { splitByUtf8Bytes } from '../delivery/text/split-by-bytes.js';
 import { WeChatApiError } from '../wechat/api/wechat-api-error.js';
@@ -262,37 +263,41 @@ export class AnswerCoordinator {
 
   /**
    * Held answers: when the answer finishes, offer it to WeChat's retries (`completeIfPending`); if the last delivery
-   * already answered with the placeholder, leave it for pickup instead.
+   * already answered with the placeholder, leave it for pickup instead. Its images and voice are uploaded first (a
+   * pickup has no time for it): an answer that is only media is offered to the retries as a passive media reply;
+   * the media that one reply cannot carry are left for pickup after the text (and the reply says so).
    */
   async #finishHeld(message: InboundMessage, messageKey: string, answer: LiveAnswer): Promise<void> {
-    const { dedupStore, dedupTtlMs, pickup, log } = this.#options;
+    const { dedupStore, dedupTtlMs, pickup, customerService, log } = this.#options;
     const openId = message.fromUserName;
     const finished = await answer.whenFinished();
     try {
-      const text = markdownToWeChatText(finished.text);
-      // An answer that is only an image or voice is offered to the retries as a passive media reply.
-      const [media] = finished.media;
-      const mediaXml = text.trim() === '' && media !== undefined
-        ? await this.#mediaReplyXml(message, media).catch((error: unknown) => {
-          log.warn({ err: error, messageKey }, 'could not upload the answer\'s media for a passive reply');
-          return undefined;
-        })
-        : undefined;
-      const unsentMedia = finished.media.length - (mediaXml === undefined ? 0 : 1);
-      if (unsentMedia > 0) log.warn({ messageKey, count: unsentMedia }, 'media of a held answer not sent: only one passive reply and no customer-service messages');
-      const hint = `\n\n……（回复「${pickup.keyword}」查看剩余内容）`;
-      const fits = byteLength(text) <= TEXT_MESSAGE_MAX_BYTES;
-      const [head = '', ...rest] = fits ? [text] : splitByUtf8Bytes(text, TEXT_MESSAGE_MAX_BYTES - byteLength(hint));
-      const replyXml = mediaXml ?? replyTo(message, { type: 'text', content: fits ? head : head + hint }, this.#now());
+      const upload = customerService?.channel.uploadMedia?.bind(customerService.channel);
+      const { uploaded, note } = await mediaForPickup(finished.media, upload, log, messageKey);
+      const text = [markdownToWeChatText(finished.text), note].filter((part) => part.trim() !== '').join('\n\n');
+      const [firstMedia] = uploaded;
+      const mediaOnly = text === '' && firstMedia !== undefined;
+      const mediaAfter = mediaOnly ? uploaded.slice(1) : uploaded;
+      let rest = '';
+      let replyXml: string;
+      if (mediaOnly) {
+        replyXml = replyTo(message, { type: firstMedia.kind, mediaId: firstMedia.mediaId }, this.#now());
+      } else {
+        const mediaHint = mediaAfter.length > 0 ? `\n\n（回复「${pickup.keyword}」查看${describeMedia(mediaAfter)}）` : '';
+        const hint = `\n\n……（回复「${pickup.keyword}」查看剩余内容）`;
+        const fits = byteLength(text + mediaHint) <= TEXT_MESSAGE_MAX_BYTES;
+        const [head = '', ...tail] = fits ? [text] : splitByUtf8Bytes(text, TEXT_MESSAGE_MAX_BYTES - byteLength(hint));
+        rest = tail.join('\n\n');
+        replyXml = replyTo(message, { type: 'text', content: fits ? head + mediaHint : head + hint }, this.#now());
+      }
       const outcome = await dedupStore.completeIfPending(messageKey, replyXml, dedupTtlMs);
       if (outcome.outcome === 'set') {
-        if (rest.length > 0) await pickup.leave(openId, rest.join('\n\n'));
+        if (rest !== '' || mediaAfter.length > 0) await pickup.leave(openId, rest, mediaAfter);
         return;
       }
-      await pickup.leave(openId, text);
+      await pickup.leave(openId, text, uploaded);
       await pickup.clearPending(openId, messageKey);
-      if (mediaXml !== undefined) log.warn({ messageKey }, 'the answer\'s media came after the last delivery: pickup carries text only, the media is not sent');
-      log.info({ messageKey, answerId: answer.id }, 'answer finished after the last delivery: left for pickup');
+      log.info({ messageKey, answerId: answer.id, media: uploaded.length }, 'answer finished after the last delivery: left for pickup');
     } catch (error) {
       log.error({ err: error, messageKey }, 'could not hand over a held answer');
     }

@@ -13,7 +13,7 @@ export interface PickupHandlerOptions {
 }
 
 /**
- * `PICKUP_KEYWORD` (`继续`): the user's next page of an answer left for pickup. When the answer the user was told
+ * `PICKUP_KEYWORD` (`继续`): the user's next page (or image, or voice) of an answer left for pickup. When the answer the user was told
  * about is still being prepared, waits for it within the passive window, else says it is coming. With nothing
  * waiting at all, the message is an ordinary one (the model understands "continue") and goes on to the agent.
  */
@@ -30,16 +30,21 @@ export function pickupHandler(options: PickupHandlerOptions): Handler {
     let taken = await pickup.take(openId);
     if (taken === undefined && (await pickup.isPending(openId))) {
       const deadline = Date.now() + waitMs;
-      while (taken === undefined && Date.now() + pollMs < deadline) {
+      let pending = true;
+      while (taken === undefined && pending && Date.now() + pollMs < deadline) {
         await sleep(pollMs);
         taken = await pickup.take(openId);
-        if (taken === undefined && !(await pickup.isPending(openId))) taken = await pickup.take(openId);
+        if (taken === undefined) pending = await pickup.isPending(openId);
+        if (!pending) taken ??= await pickup.take(openId);
       }
-      if (taken === undefined) return { type: 'text', content: `回答还在准备中，请稍后再回复「${keyword}」查看。` };
+      // Still pending: it is coming. No longer pending yet nothing left (the answer reached the user another
+      // way): an ordinary message after all.
+      if (taken === undefined && pending) return { type: 'text', content: `回答还在准备中，请稍后再回复「${keyword}」查看。` };
     }
     if (taken === undefined) return next();
-    context.log.info({ messageKey: context.messageKey, remaining: taken.remaining }, 'pickup: sent a page of a waiting answer');
+    context.log.info({ messageKey: context.messageKey, item: taken.item.type, remaining: taken.remaining }, 'pickup: sent the next part of a waiting answer');
     if (context.delivery !== undefined) context.delivery.route = 'pickup_served';
-    return { type: 'text', content: taken.page };
+    // A text page, or an image/voice already uploaded when the answer was left: a passive reply as it is.
+    return taken.item;
   }
 }
