@@ -3,7 +3,8 @@
  * last delivery got the pickup placeholder. Its media are uploaded to WeChat when the answer is done, and the
  * pickups return them as passive image/voice replies whose MediaId the fake WeChat API holds — after the text
  * pages when there is text (the last page says what follows), first when there is none. Without the WeChat API
- * (no WECHAT_APPSECRET) nothing can be uploaded: the pickup says so, with the image's link.
+ * (no WECHAT_APPSECRET) nothing can be uploaded: the pickup says so, with the image's link. An answer with text
+ * and an image that is ready on a retry: the retry's reply is the text, and the image is left for pickup.
  */
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
@@ -113,6 +114,17 @@ describe('media of an answer that finishes after the placeholder', { concurrency
 
     const text = replyText(await stack.client.sendText(user, KEYWORD));
     assert.equal(text, '这是你要的猫。\n\n（回复「继续」查看图片）');
+    const image = await stack.client.sendText(user, KEYWORD);
+    assert.deepEqual(uploaded(stack, mediaReply(image, 'image')), IMAGE_BYTES);
+  });
+
+  it('text and an image ready on WeChat\'s retry: the text passively, saying an image follows; the image on 继续', async () => {
+    const stack = await stackWith({ wechat: { customServicePermission: false }, agentEnv: { EXTERNAL_SERVICE_TYPE: 'custom', CUSTOM_SERVICE_MODULE: SCRIPTED_AGENT } });
+    const user = 'oRetryTextImage';
+    const script = JSON.stringify({ delayMs: 6_000, text: '这是你要的猫。', image: mediaUrl(stack, 'image') });
+    const exchange = await stack.client.sendText(user, script);
+    assert.deepEqual(exchange.deliveries.map((each) => each.status), ['timeout', 200]);
+    assert.equal(replyText(exchange), '这是你要的猫。\n\n（回复「继续」查看图片）');
     const image = await stack.client.sendText(user, KEYWORD);
     assert.deepEqual(uploaded(stack, mediaReply(image, 'image')), IMAGE_BYTES);
   });
