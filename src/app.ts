@@ -89,7 +89,9 @@ export async function buildApp(config: AppConfig, dependencies: AppDependencies)
     metrics,
     ...(dependencies.now ? { now: dependencies.now } : {}),
   });
-  const callback = createRawCallbackHandler({ path: config.wechat.path, bodyLimitBytes: config.wechat.bodyLimitBytes, processor, log, metrics });
+  // Set before the server stops listening (preClose, below): callbacks on connections still open then get 503.
+  let closing = false;
+  const callback = createRawCallbackHandler({ path: config.wechat.path, bodyLimitBytes: config.wechat.bodyLimitBytes, processor, log, metrics, closing: () => closing });
 
   const app = Fastify({
     loggerInstance: log as FastifyBaseLogger,
@@ -120,6 +122,10 @@ export async function buildApp(config: AppConfig, dependencies: AppDependencies)
     return reply.code(status).type('text/plain; charset=utf-8').send(status === 500 ? 'internal error' : (error.message ?? 'bad request'));
   });
 
+  app.addHook('preClose', (done) => {
+    closing = true;
+    done();
+  });
   await app.register(healthRoutes, { checks: dependencies.readinessChecks ?? [] });
   await app.register(metricsRoutes, { metrics, ...(config.adminToken ? { token: config.adminToken } : {}) });
   if (dependencies.dashboard) await app.register(dashboardRoutes, { dashboard: dependencies.dashboard, token: config.adminToken });

@@ -19,8 +19,21 @@ export interface RunningServer {
   log: Logger;
   /** The address actually bound, e.g. `http://127.0.0.1:5080`. */
   url: string;
-  /** Stops accepting, finishes in-flight requests, releases Redis and flushes logs. */
+  /** Stops accepting, finishes in-flight requests, releases Redis and flushes logs (answers still coming are dropped). */
   close(): Promise<void>;
+  /**
+   * The graceful close (SIGTERM): stops accepting callbacks, lets the answers in flight finish — their model calls
+   * complete, their customer-service messages go out, held answers are handed over — until `deadline` (a
+   * `Date.now()` time), then closes the rest like `close()`. Logs how many finished, or at WARN which were abandoned.
+   */
+  shutdown(deadline: number): Promise<ShutdownReport>;
+}
+
+export interface ShutdownReport {
+  /** Answers in flight at the signal (or started by deliveries already open) that were delivered. */
+  finished: number;
+  /** The messageKeys of the answers unfinished at the deadline. */
+  abandoned: string[];
 }
 
 export interface StartOptions {
@@ -64,18 +77,39 @@ export async function startServer(env: Record<string, string | undefined>, optio
   const host = config.host === '0.0.0.0' || config.host === '::' ? '127.0.0.1' : config.host;
   log.info({ port, path: config.wechat.path, demo: config.demo, aes: Boolean(config.wechat.aesKey), redis: Boolean(config.redisUrl) }, 'wx-backend listening');
   let closing: Promise<void> | undefined;
+  const close = (): Promise<void> => {
+    closing ??= (async () => {
+      await app.close();
+      await runtime.close();
+      await closeLogger(log);
+    })();
+    return closing;
+  };
+  let shuttingDown: Promise<ShutdownReport> | undefined;
   return {
     app,
     config,
     log,
     url: `http://${host.includes(':') ? `[${host}]` : host}:${port}`,
-    close() {
-      closing ??= (async () => {
-        await app.close();
-        await runtime.close();
-        await closeLogger(log);
+    close,
+    shutdown(deadline) {
+      shuttingDown ??= (async () => {
+        // The server stops listening and callbacks on open connections get 503 (app.ts); the deliveries already
+        // open still run, and may start answers of their own: the drain waits for those too.
+        const appClosed = app.close();
+        const report = (await runtime.dependencies.coordinator?.drain(deadline)) ?? { finished: 0, abandoned: [] };
+        // Deliveries still open at the deadline (a held one waits up to 6 s) are cut.
+        app.server.closeAllConnections();
+        await appClosed;
+        if (report.abandoned.length > 0) {
+          log.warn({ finished: report.finished, abandoned: report.abandoned.length, messageKeys: report.abandoned }, `shutdown: answers in flight abandoned ${report.abandoned.length} (unfinished within SHUTDOWN_TIMEOUT), finished ${report.finished}`);
+        } else {
+          log.info({ finished: report.finished }, `shutdown: answers in flight finished ${report.finished}`);
+        }
+        await close();
+        return report;
       })();
-      return closing;
+      return shuttingDown;
     },
   };
 }
@@ -109,14 +143,18 @@ export async function main(): Promise<void> {
     process.exit(1);
   }
   process.on('unhandledRejection', (reason) => server.log.error({ err: reason }, 'unhandled promise rejection'));
+  // Exit codes: 0 after a shutdown that ran its course — also when answers were abandoned at SHUTDOWN_TIMEOUT
+  // (the WARN line names them; the stop itself was asked for and done); 1 when closing itself failed or hung.
   const shutdown = (signal: string) => {
-    server.log.info({ signal }, 'shutting down: finishing in-flight requests');
+    const timeoutMs = server.config.shutdownTimeoutSeconds * 1000;
+    server.log.info({ signal, timeoutSeconds: server.config.shutdownTimeoutSeconds }, 'shutting down: finishing the answers in flight');
     const force = setTimeout(() => {
       server.log.error('shutdown timed out; exiting');
       process.exit(1);
-    }, server.config.shutdownTimeoutSeconds * 1000);
+    }, timeoutMs);
     force.unref();
-    server.close().then(
+    // Answers get the timeout less a moment (at most 0.5 s) to close the rest and flush the logs.
+    server.shutdown(Date.now() + timeoutMs - Math.min(500, timeoutMs / 4)).then(
       () => process.exit(0),
       (error: unknown) => {
         server.log.error({ err: error }, 'error during shutdown');

@@ -58,6 +58,8 @@ export class AnswerCoordinator {
   readonly #options: AnswerCoordinatorOptions;
   readonly #now: () => number;
   readonly #recorder: DeliveryRecorder;
+  /** The work of each answer in flight (its first delivery, its customer-service or held delivery) → its messageKey. */
+  readonly #inFlight = new Map<Promise<void>, string>();
 
   constructor(options: AnswerCoordinatorOptions) {
     this.#options = options;
@@ -71,7 +73,56 @@ export class AnswerCoordinator {
   }
 
   /** The first delivery of a message its handler answers with `answer`; `arrivedAt` starts the passive window. */
-  async first(message: InboundMessage, messageKey: string, answer: LiveAnswer, arrivedAt: number): Promise<DeliveryResult> {
+  first(message: InboundMessage, messageKey: string, answer: LiveAnswer, arrivedAt: number): Promise<DeliveryResult> {
+    return this.#track(messageKey, this.#first(message, messageKey, answer, arrivedAt));
+  }
+
+  /** How many answers are being produced or delivered right now (tracked from their first delivery until delivered). */
+  get inFlight(): number {
+    return new Set(this.#inFlight.values()).size;
+  }
+
+  /**
+   * Shutdown: waits until every answer in flight — including those that start while waiting, from deliveries
+   * already open — has been delivered (passive reply, customer-service messages, or handed over for WeChat's
+   * retries and pickup), or until `deadline` (a `Date.now()` time). Returns how many finished while waiting and
+   * the messageKeys of those still unfinished: they are abandoned (their model call and delivery just stop with
+   * the process; nothing of theirs is awaited any more). Never rejects.
+   */
+  async drain(deadline: number): Promise<{ finished: number; abandoned: string[] }> {
+    const seen = new Set(this.#inFlight.values());
+    while (this.#inFlight.size > 0) {
+      const remaining = deadline - Date.now();
+      if (remaining <= 0) break;
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([
+        ...this.#inFlight.keys(),
+        new Promise<void>((resolve) => {
+          timer = setTimeout(resolve, remaining);
+        }),
+      ]);
+      clearTimeout(timer);
+      for (const messageKey of this.#inFlight.values()) seen.add(messageKey);
+    }
+    const abandoned = new Set(this.#inFlight.values());
+    return { finished: [...seen].filter((messageKey) => !abandoned.has(messageKey)).length, abandoned: [...abandoned] };
+  }
+
+  /** Counts `work` as part of `messageKey`'s answer in flight until it settles. */
+  #track<T>(messageKey: string, work: Promise<T>): Promise<T> {
+    const settled: Promise<void> = work.then(
+      () => {
+        this.#inFlight.delete(settled);
+      },
+      () => {
+        this.#inFlight.delete(settled);
+      },
+    );
+    this.#inFlight.set(settled, messageKey);
+    return work;
+  }
+
+  async #first(message: InboundMessage, messageKey: string, answer: LiveAnswer, arrivedAt: number): Promise<DeliveryResult> {
     const { passiveWindowMs, mode, log } = this.#options;
     const openId = message.fromUserName;
     const probe = this.#probe(openId, answer, arrivedAt);
@@ -85,7 +136,7 @@ export class AnswerCoordinator {
     const route = mode === 'passive' ? 'hold' : mode === 'customer_service' || (await probe) === 'allowed' ? 'customer-service' : 'hold';
     if (route === 'customer-service' && this.#options.customerService !== undefined) {
       await this.#options.dedupStore.complete(messageKey, '', this.#options.dedupTtlMs);
-      void this.#options.customerService.delivery.deliver(openId, answer, { messageKey }).then((outcome) => {
+      void this.#track(messageKey, this.#options.customerService.delivery.deliver(openId, answer, { messageKey })).then((outcome) => {
         const route = outcome === 'linked' ? 'link' : 'customer_service';
         this.#recorder.answered(message, messageKey, route, this.#now() - arrivedAt, answer.text, outcome === 'refused' ? outcome : undefined);
       });
@@ -93,7 +144,7 @@ export class AnswerCoordinator {
       return { replyXml: '', source: 'customer-service', messageKey };
     }
     if (route === 'customer-service') log.warn({ messageKey }, 'REPLY_MODE=customer_service needs the WeChat API (WECHAT_APPSECRET); holding for a passive reply instead');
-    void this.#finishHeld(message, messageKey, answer);
+    void this.#track(messageKey, this.#finishHeld(message, messageKey, answer));
     log.info({ messageKey, answerId: answer.id }, 'answer not ready in the passive window: holding WeChat\'s retries');
     return this.#held(messageKey, () => this.#recorder.answered(message, messageKey, 'passive', this.#now() - arrivedAt));
   }
@@ -208,7 +259,7 @@ export class AnswerCoordinator {
       if (canContinue) {
         const [head = '', ...rest] = splitByUtf8Bytes(text, TEXT_MESSAGE_MAX_BYTES);
         first = head;
-        void customerService.delivery.deliverText(openId, rest.join('\n\n'), answer, { messageKey });
+        void this.#track(messageKey, customerService.delivery.deliverText(openId, rest.join('\n\n'), answer, { messageKey }));
       } else {
         const hint = `\n\n……（回复「${pickup.keyword}」查看剩余内容）`;
         const [head = '', ...rest] = splitByUtf8Bytes(text, TEXT_MESSAGE_MAX_BYTES - byteLength(hint));
@@ -239,7 +290,7 @@ export class AnswerCoordinator {
     const hasText = text.trim() !== '';
     const followUp = hasText ? finished.media : finished.media.slice(1);
     if (followUp.length > 0) {
-      if ((await permissionNow()) === 'allowed') void customerService!.delivery.deliverText(message.fromUserName, '', answer, { messageKey, media: followUp });
+      if ((await permissionNow()) === 'allowed') void this.#track(messageKey, customerService!.delivery.deliverText(message.fromUserName, '', answer, { messageKey, media: followUp }));
       else log.warn({ messageKey, count: followUp.length }, 'media of the answer not sent: customer-service messages are not available');
     }
     if (hasText) return undefined;

@@ -122,7 +122,7 @@ export function createMetrics(options: { instance: string; version: string; defa
     }),
     callbacksRejected: new Counter({
       name: 'wx_callbacks_rejected_total',
-      help: 'Callback requests refused before any handler ran, by HTTP status (400 bad input, 403 signature or timestamp, 413 too large).',
+      help: 'Callback requests refused before any handler ran, by HTTP status (400 bad input, 403 signature or timestamp, 413 too large, 503 shutting down).',
       labelNames: ['status'] as const,
       registers,
     }),

@@ -21,11 +21,17 @@ export interface RawCallbackOptions {
   log: Logger;
   /** Counts the rejections decided here (413, and 400 for an unexpected failure). */
   metrics?: Metrics;
+  /**
+   * True once the server is shutting down: a callback then gets 503 (and its connection is closed) and starts
+   * nothing — WeChat retries the message, reaching another instance or this one after its restart.
+   */
+  closing?: () => boolean;
 }
 
 /** Returns a request listener that answers callback requests and returns false for anything else. */
 export function createRawCallbackHandler(options: RawCallbackOptions): (request: IncomingMessage, response: ServerResponse) => boolean {
   const { path, bodyLimitBytes, processor, log, metrics } = options;
+  const closing = options.closing ?? (() => false);
   const pathWithQuery = `${path}?`;
   const batch = new ResponseBatch((error) => log.error({ err: error }, 'writing a wechat callback answer failed'));
 
@@ -76,11 +82,21 @@ export function createRawCallbackHandler(options: RawCallbackOptions): (request:
     response.once('finish', () => request.destroy());
   }
 
+  function shuttingDown(request: IncomingMessage, response: ServerResponse): void {
+    metrics?.callbacksRejected.labels('503').inc();
+    send(response, { status: 503, contentType: TEXT_TYPE, body: 'shutting down' }, true);
+    request.resume();
+  }
+
   return (request, response) => {
     const url = request.url ?? '';
     if (url !== path && !url.startsWith(pathWithQuery)) return false;
     const method = request.method;
     if (method !== 'GET' && method !== 'POST') return false; // Fastify answers 404 as for any unknown route
+    if (closing()) {
+      shuttingDown(request, response);
+      return true;
+    }
     const client = request.socket.remoteAddress ?? '';
     const query = parseQuery(url);
     if (method === 'GET') {
@@ -109,6 +125,11 @@ export function createRawCallbackHandler(options: RawCallbackOptions): (request:
     request.on('error', () => {}); // aborted by the client: nothing to answer
     request.on('end', () => {
       if (rejected) return;
+      // The body was still coming when the shutdown began.
+      if (closing()) {
+        shuttingDown(request, response);
+        return;
+      }
       const body = chunks.length === 1 ? chunks[0]!.toString('utf8') : Buffer.concat(chunks).toString('utf8');
       let result: CallbackResponse | Promise<CallbackResponse>;
       try {
