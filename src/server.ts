@@ -98,7 +98,10 @@ export async function startServer(env: Record<string, string | undefined>, optio
         // open still run, and may start answers of their own: the drain waits for those too.
         const appClosed = app.close();
         const report = (await runtime.dependencies.coordinator?.drain(deadline)) ?? { finished: 0, abandoned: [] };
-        // Deliveries still open at the deadline (a held one waits up to 6 s) are cut.
+        // Deliveries still open at the deadline (a held one waits up to 6 s for its answer) are cut.
+        let timer: NodeJS.Timeout | undefined;
+        await Promise.race([appClosed, new Promise((resolve) => (timer = setTimeout(resolve, Math.max(0, deadline - Date.now()))))]);
+        clearTimeout(timer);
         app.server.closeAllConnections();
         await appClosed;
         if (report.abandoned.length > 0) {

@@ -5,14 +5,18 @@
  * abandoned with one WARN line naming them; a callback after the signal starts no model call.
  */
 import assert from 'node:assert/strict';
+import { once } from 'node:events';
 import { mkdtempSync, rmSync } from 'node:fs';
+import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, describe, it } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { startFakeOpenAI, type FakeOpenAI } from '../ai/fakes/fake-openai.js';
 import type { FakeWeChatApi } from '../../src/demo/fake-wechat-api/start-fake-wechat-api.js';
+import { messageXml, randomMsgId } from '../../src/simulator/wechat-emulator.js';
 import { accountEnv, newAccount, startAccountFake, type Account } from '../support/app-instances.js';
-import { openAIEnv } from '../support/delivery-stack.js';
+import { modelOf, openAIEnv, startDeliveryStack } from '../support/delivery-stack.js';
 import { childEnv, spawnServer, type Spawned } from '../support/processes.js';
 import { WeChatClient } from '../support/wechat-client.js';
 
@@ -119,5 +123,33 @@ describe('graceful shutdown without Redis', { concurrency: true }, () => {
     assert.doesNotMatch(output, /unhandled|"stack"|\n\s+at /i);
     assert.equal(logLines(stack.server, /shutdown timed out/).length, 0);
     assert.deepEqual(stack.texts('oUserAbandoned'), []);
+  });
+});
+
+describe('graceful shutdown: a callback whose body is still coming when the shutdown begins', () => {
+  it('gets 503 with its connection closed, and no model call is started for it', async () => {
+    const stack = await startDeliveryStack();
+    cleanups.push(() => stack.close());
+    const delivery = stack.client.emulator.sign(messageXml({ from: 'oUserMidBody', to: 'gh_test_account' }, 'text', { Content: '关机时的问题', MsgId: randomMsgId() }), 'safe');
+    const target = new URL(delivery.url);
+    const socket = connect(Number(target.port), target.hostname);
+    await once(socket, 'connect');
+    const body = Buffer.from(delivery.body, 'utf8');
+    const half = Math.floor(body.length / 2);
+    socket.write(`POST ${target.pathname}${target.search} HTTP/1.1\r\nHost: ${target.host}\r\nContent-Type: text/xml\r\nContent-Length: ${body.length}\r\n\r\n`);
+    socket.write(body.subarray(0, half));
+    let response = '';
+    socket.on('data', (chunk: Buffer) => (response += chunk.toString('utf8')));
+    const closed = once(socket, 'close');
+    await sleep(200);
+
+    const shutdown = stack.instance.server.shutdown(Date.now() + 3000);
+    await sleep(200);
+    socket.end(body.subarray(half));
+    await closed;
+    assert.match(response, /^HTTP\/1\.1 503 /);
+    assert.match(response, /\r\nconnection: close\r\n/i);
+    assert.deepEqual(await shutdown, { finished: 0, abandoned: [] });
+    assert.equal(modelOf(stack).chatRequests().length, 0);
   });
 });
