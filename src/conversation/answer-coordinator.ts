@@ -9,6 +9,9 @@
  *   the answer ready replies with it; the last retry (WeChat's third delivery) replies with a placeholder naming
  *   `PICKUP_KEYWORD` and the answer is left for pickup. The dedup store's `completeIfPending` decides atomically
  *   whether the answer or the placeholder won, across instances.
+ *
+ * It also knows which answers are in flight (from the first delivery until delivered or handed over), so that a
+ * shutdown can let them finish (`drain`).
  */
 import type { Logger } from 'pino';
 import type { ReplyMode } from '../config/app-config.js';
