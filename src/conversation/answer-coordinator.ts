@@ -80,11 +80,6 @@ export class AnswerCoordinator {
     return this.#track(messageKey, this.#first(message, messageKey, answer, arrivedAt));
   }
 
-  /** How many answers are being produced or delivered right now (tracked from their first delivery until delivered). */
-  get inFlight(): number {
-    return new Set(this.#inFlight.values()).size;
-  }
-
   /**
    * Shutdown: waits until every answer in flight — including those that start while waiting, from deliveries
    * already open — has been delivered (passive reply, customer-service messages, or handed over for WeChat's
