@@ -67,11 +67,11 @@ function logLines(server: Spawned, msg: RegExp): Array<Record<string, unknown>> 
     .filter((entry) => typeof entry.msg === 'string' && msg.test(entry.msg));
 }
 
-describe('graceful shutdown without Redis', { concurrency: true }, () => {
-  after(async () => {
-    for (const cleanup of cleanups) await cleanup();
-  });
+after(async () => {
+  for (const cleanup of cleanups) await cleanup();
+});
 
+describe('graceful shutdown without Redis', { concurrency: true }, () => {
   it('SIGTERM while a customer-service answer is coming: the answer is still sent, the log says 1 finished, exit 0; a message after the signal starts no model call', async () => {
     const stack = await startStack({ SHUTDOWN_TIMEOUT: '8' });
     stack.model.replyNext({ delayMs: 3000, chunks: ['关机前', '的回答。'] });
