@@ -52,6 +52,8 @@ export class FileTokenStore implements TokenStore {
   #signature: FileSignature | undefined;
   /** Writes run one at a time, each on top of the previous one's result. */
   #writeChain: Promise<unknown> = Promise.resolve();
+  /** The check of the file in progress: reads that start meanwhile wait for it rather than see it half done. */
+  #reloading: Promise<void> | undefined;
   /** Problems reported since the file was last read or written fine, so each is reported once, not on every read. */
   readonly #reportedProblems = new Set<string>();
 
@@ -136,7 +138,14 @@ export class FileTokenStore implements TokenStore {
     }
   }
 
-  async #reloadIfChanged(): Promise<void> {
+  #reloadIfChanged(): Promise<void> {
+    this.#reloading ??= this.#reload().finally(() => {
+      this.#reloading = undefined;
+    });
+    return this.#reloading;
+  }
+
+  async #reload(): Promise<void> {
     let current: FileSignature;
     try {
       current = signatureOf(await stat(this.#path));
@@ -153,8 +162,8 @@ export class FileTokenStore implements TokenStore {
       return;
     }
     if (this.#signature !== undefined && sameSignature(this.#signature, current)) return;
-    this.#signature = current;
     this.#credentials = await this.#read(current);
+    this.#signature = current;
   }
 
   async #read(signature: FileSignature): Promise<Map<string, StoredCredential>> {

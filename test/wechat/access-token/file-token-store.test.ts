@@ -76,6 +76,17 @@ void describe('FileTokenStore', () => {
     assert.deepEqual(await second.get(KEY), stored);
   });
 
+  void it('after a restart, reads that start together all see the file (none finds the store empty mid-read)', async () => {
+    const file = path.join(temporaryFolder(), 'access_token.json');
+    const stored = credential('token-before-restart');
+    const first = new FileTokenStore({ path: file, appId: APP_ID, log: captureLog().log });
+    await first.set(KEY, stored);
+    await first.close();
+    // As at start-up: the dashboard's token gauge and the first API call read at the same moment.
+    const second = new FileTokenStore({ path: file, appId: APP_ID, log: captureLog().log });
+    assert.deepEqual(await Promise.all([second.get(KEY), second.get(KEY), second.get(KEY)]), [stored, stored, stored]);
+  });
+
   void it('never reuses a credential written for another appid, and replaces that file on write', async () => {
     const file = path.join(temporaryFolder(), 'access_token.json');
     const oldAccount = new FileTokenStore({ path: file, appId: 'wxOLDACCOUNT', log: captureLog().log });
