@@ -1,8 +1,7 @@
-import { Redis } from 'ioredis';
 import { MemorySharedState } from '../../src/delivery/state/memory-shared-state.js';
-import { RedisSharedState } from '../../src/delivery/state/redis-shared-state.js';
-import { deleteKeys, requireRedis, TEST_REDIS_URL, uniquePrefix } from '../support/redis.js';
+import { requireRedis } from '../support/redis.js';
 import { runPickupBoxContract } from './pickup-box.contract.js';
+import { redisSharedStatePair } from './redis-shared-state-pair.js';
 
 // One process: the "other instance" is the same store.
 runPickupBoxContract('MemorySharedState', async () => {
@@ -10,20 +9,4 @@ runPickupBoxContract('MemorySharedState', async () => {
   return { state, other: state, cleanup: async () => {} };
 });
 
-runPickupBoxContract(
-  'RedisSharedState',
-  async () => {
-    const prefix = uniquePrefix('pickup-box');
-    const first = new Redis(TEST_REDIS_URL);
-    const second = new Redis(TEST_REDIS_URL);
-    return {
-      state: new RedisSharedState({ redis: first, keyPrefix: prefix }),
-      other: new RedisSharedState({ redis: second, keyPrefix: prefix }),
-      cleanup: async () => {
-        await deleteKeys(first, prefix);
-        await Promise.all([first.quit(), second.quit()]);
-      },
-    };
-  },
-  { beforeEach: requireRedis },
-);
+runPickupBoxContract('RedisSharedState', async () => redisSharedStatePair('pickup-box'), { beforeEach: requireRedis });

@@ -37,6 +37,16 @@ runTokenStoreContract('FileTokenStore', async () => {
   };
 });
 
+/** A token file as an earlier run of the service left it: one credential written, the store closed. */
+async function fileOfEarlierRun(): Promise<{ file: string; stored: StoredCredential }> {
+  const file = path.join(temporaryFolder(), 'access_token.json');
+  const stored = credential('token-before-restart');
+  const first = new FileTokenStore({ path: file, appId: APP_ID, log: captureLog().log });
+  await first.set(KEY, stored);
+  await first.close();
+  return { file, stored };
+}
+
 void describe('FileTokenStore', () => {
   void it('writes the file with mode 0600, holding the appid it belongs to', async () => {
     const file = path.join(temporaryFolder(), 'access_token.json');
@@ -67,21 +77,13 @@ void describe('FileTokenStore', () => {
   });
 
   void it('survives a restart: a new store over the same file has the credential', async () => {
-    const file = path.join(temporaryFolder(), 'access_token.json');
-    const stored = credential('token-before-restart');
-    const first = new FileTokenStore({ path: file, appId: APP_ID, log: captureLog().log });
-    await first.set(KEY, stored);
-    await first.close();
+    const { file, stored } = await fileOfEarlierRun();
     const second = new FileTokenStore({ path: file, appId: APP_ID, log: captureLog().log });
     assert.deepEqual(await second.get(KEY), stored);
   });
 
   void it('after a restart, reads that start together all see the file (none finds the store empty mid-read)', async () => {
-    const file = path.join(temporaryFolder(), 'access_token.json');
-    const stored = credential('token-before-restart');
-    const first = new FileTokenStore({ path: file, appId: APP_ID, log: captureLog().log });
-    await first.set(KEY, stored);
-    await first.close();
+    const { file, stored } = await fileOfEarlierRun();
     // As at start-up: the dashboard's token gauge and the first API call read at the same moment.
     const second = new FileTokenStore({ path: file, appId: APP_ID, log: captureLog().log });
     assert.deepEqual(await Promise.all([second.get(KEY), second.get(KEY), second.get(KEY)]), [stored, stored, stored]);
