@@ -20,11 +20,22 @@ export interface FakeUser {
   /** Only OAuth `snsapi_userinfo` reveals these. */
   nickname: string;
   headImgUrl: string;
-  /** Date.now() of the user's last message: customer-service messages are allowed for 48 hours after it. */
+  /** Date.now() of the user's last message. */
   lastMessageAt: number | undefined;
-  /** Customer-service messages still allowed for that message. */
+  /**
+   * Date.now() at which the customer-service window ends (45015 from then on); undefined while the user never
+   * interacted. Given `lastMessageAt`, `addUser` makes it 48 hours later.
+   */
+  customerServiceWindowEndsAt: number | undefined;
+  /** Customer-service messages still allowed within that window (45047 at 0). */
   customerServiceMessagesLeft: number;
 }
+
+/**
+ * What a user did that lets the account send them customer-service messages (see `grantCustomerServiceMessages`
+ * in message-routes.ts): a message, a menu click (`click`, `scancode_push`, `scancode_waitmsg`), a follow, a scan.
+ */
+export type FakeInteraction = 'message' | 'menu' | 'subscribe' | 'scan';
 
 export type FakeUserInit = Partial<FakeUser> & { openId: string };
 
@@ -120,8 +131,10 @@ export interface FakeOAuthGrant {
 export interface FakeWeChatState {
   /** Whether the account may use customer-service messages and typing (verified accounts); 48001 if not. */
   customServicePermission: boolean;
-  /** Customer-service messages allowed per user message. */
+  /** Customer-service messages allowed within 48 hours of a user message (WeChat: 5). */
   customServiceQuota: number;
+  /** Customer-service messages allowed within 1 minute of a menu click, follow or scan (WeChat: 3). */
+  customServiceEventQuota: number;
   /** By openid, in follow order (the order `/cgi-bin/user/get` lists them in). */
   users: Map<string, FakeUser>;
   tags: Map<number, FakeTag>;
@@ -149,10 +162,11 @@ export interface FakeWeChatState {
 /** Ids 0–2 are WeChat's own tags; 2 is the star group every account has. */
 export const SYSTEM_TAG_IDS: ReadonlySet<number> = new Set([0, 1, 2]);
 
-export function createFakeState(options: { customServicePermission: boolean; customServiceQuota: number }): FakeWeChatState {
+export function createFakeState(options: { customServicePermission: boolean; customServiceQuota: number; customServiceEventQuota?: number }): FakeWeChatState {
   return {
     customServicePermission: options.customServicePermission,
     customServiceQuota: options.customServiceQuota,
+    customServiceEventQuota: options.customServiceEventQuota ?? 3,
     users: new Map(),
     tags: new Map([[2, { id: 2, name: '星标组' }]]),
     blacklist: new Set(),
@@ -173,6 +187,9 @@ export function createFakeState(options: { customServicePermission: boolean; cus
   };
 }
 
+/** How long a user's message lets the account send customer-service messages. */
+export const MESSAGE_WINDOW_MS = 48 * 3600_000;
+
 /** A follower with realistic defaults for whatever `init` leaves out. */
 export function newFakeUser(init: FakeUserInit, quota: number): FakeUser {
   return {
@@ -187,6 +204,7 @@ export function newFakeUser(init: FakeUserInit, quota: number): FakeUser {
     nickname: `用户${init.openId.slice(-4)}`,
     headImgUrl: `https://thirdwx.qlogo.cn/mmopen/vi_32/${init.openId}/132`,
     lastMessageAt: undefined,
+    customerServiceWindowEndsAt: init.lastMessageAt === undefined ? undefined : init.lastMessageAt + MESSAGE_WINDOW_MS,
     customerServiceMessagesLeft: quota,
     ...init,
   };

@@ -1,8 +1,15 @@
 /**
- * Messages the account pushes: customer-service messages (with WeChat's permission, 48-hour window and
- * per-message quota), the typing indicator, and template messages.
+ * Messages the account pushes: customer-service messages (with WeChat's permission, window and quota), the typing
+ * indicator, and template messages.
+ *
+ * WeChat's customer-service rules (since 2023), which `grantCustomerServiceMessages` models: a user's message allows
+ * 5 messages within 48 hours; a menu click, a follow or a QR scan 3 within 1 minute. Allowances do not add up: an
+ * interaction sets what is left to the larger of what is left and its grant, and the window end to the later of
+ * the two. Outside the window WeChat answers 45015, over the allowance 45047. The product keeps its own account of
+ * these rules (src/delivery/state/customer-service-ledger.ts); this one is written apart from it on purpose, so
+ * that end-to-end tests check the product against WeChat's rule rather than against itself.
  */
-import type { FakeTypingEvent, FakeUser } from './fake-state.js';
+import { MESSAGE_WINDOW_MS, type FakeInteraction, type FakeTypingEvent, type FakeUser, type FakeWeChatState } from './fake-state.js';
 import {
   asObject,
   byteLength,
@@ -15,12 +22,22 @@ import {
   type FakeRoute,
 } from './fake-route.js';
 
-const WINDOW_MS = 48 * 3600_000;
+const EVENT_WINDOW_MS = 60_000;
 const TEXT_LIMIT_BYTES = 2048;
+
+/** Raises what the account may send `user` after `interaction` at `now`, as WeChat does. */
+export function grantCustomerServiceMessages(state: FakeWeChatState, user: FakeUser, interaction: FakeInteraction, now = Date.now()): void {
+  const [messages, windowMs] = interaction === 'message' ? [state.customServiceQuota, MESSAGE_WINDOW_MS] : [state.customServiceEventQuota, EVENT_WINDOW_MS];
+  const windowEndsAt = user.customerServiceWindowEndsAt;
+  // What is left of a window that has ended counts for nothing.
+  const open = windowEndsAt !== undefined && now < windowEndsAt;
+  user.customerServiceMessagesLeft = Math.max(open ? user.customerServiceMessagesLeft : 0, messages);
+  user.customerServiceWindowEndsAt = open ? Math.max(windowEndsAt, now + windowMs) : now + windowMs;
+}
 
 /** Throws what WeChat answers when the account may not send this user a customer-service message now. */
 function checkCustomerServiceAllowed(user: FakeUser): void {
-  if (!user.subscribed || user.lastMessageAt === undefined || Date.now() - user.lastMessageAt > WINDOW_MS) {
+  if (!user.subscribed || user.customerServiceWindowEndsAt === undefined || Date.now() >= user.customerServiceWindowEndsAt) {
     throw new FakeFailure(45015);
   }
 }

@@ -14,6 +14,7 @@ import { parseJson, stringifyJson } from '../../wechat/api/json.js';
 import {
   createFakeState,
   newFakeUser,
+  type FakeInteraction,
   type FakeMedia,
   type FakeMediaType,
   type FakeTemplate,
@@ -26,7 +27,7 @@ import { FakeTokens } from './fake-tokens.js';
 import { failure, FakeFailure, randomId, type FakeAnswer, type FakeContext, type FakeRequest, type FakeRoute } from './fake-route.js';
 import { mediaRoutes } from './media-routes.js';
 import { menuRoutes } from './menu-routes.js';
-import { messageRoutes } from './message-routes.js';
+import { grantCustomerServiceMessages, messageRoutes } from './message-routes.js';
 import { boundaryOf, parseMultipart, type MultipartForm } from './multipart.js';
 import { oauthRoutes } from './oauth-routes.js';
 import { qrcodeRoutes } from './qrcode-routes.js';
@@ -45,8 +46,10 @@ export interface FakeWeChatApiOptions {
   tokenTtlSeconds?: number;
   /** Whether the account may send customer-service messages (verified); default true. */
   customServicePermission?: boolean;
-  /** Customer-service messages allowed per user message; default 5. */
+  /** Customer-service messages allowed within 48 hours of a user message; default 5, as in WeChat. */
   customServiceQuota?: number;
+  /** Customer-service messages allowed within 1 minute of a menu click, follow or QR scan; default 3, as in WeChat. */
+  customServiceEventQuota?: number;
   /** Openids per page of the follower, tag-member and blacklist lists; default 10000 as in WeChat. */
   listPageSize?: number;
 }
@@ -85,8 +88,13 @@ export interface FakeWeChatApi {
   delay(path: string, ms: number, options?: { times?: number }): void;
   state: FakeWeChatState;
   setCustomServicePermission(allowed: boolean): void;
-  /** The user sent the account a message: opens the 48-hour window and resets the quota (adds the user if unknown). */
-  noteUserMessage(openId: string): FakeUser;
+  /**
+   * The user interacted with the account — by default sent it a message — which raises what the account may send
+   * them by customer-service message the way WeChat does (a message: the quota for 48 hours; a menu click, follow
+   * or scan: the event quota for 1 minute; never adding up). Adds the user if unknown; a follow makes them a
+   * follower again.
+   */
+  noteUserMessage(openId: string, interaction?: FakeInteraction): FakeUser;
   /** Adds (or replaces) a follower, with realistic defaults for what `init` leaves out. */
   addUser(init: FakeUserInit): FakeUser;
   /** Adds a template the account can send; a template id is made up when none is given. */
@@ -122,7 +130,11 @@ const ROUTES: readonly FakeRoute[] = [
 export async function startFakeWeChatApi(options: FakeWeChatApiOptions): Promise<FakeWeChatApi> {
   const host = options.host ?? '127.0.0.1';
   const customServiceQuota = options.customServiceQuota ?? 5;
-  const state = createFakeState({ customServicePermission: options.customServicePermission ?? true, customServiceQuota });
+  const state = createFakeState({
+    customServicePermission: options.customServicePermission ?? true,
+    customServiceQuota,
+    customServiceEventQuota: options.customServiceEventQuota,
+  });
   const tokens = new FakeTokens((options.tokenTtlSeconds ?? 7200) * 1000);
   const routes = new Map(ROUTES.map((route) => [route.path, route]));
   const calls: FakeApiCall[] = [];
@@ -276,10 +288,15 @@ export async function startFakeWeChatApi(options: FakeWeChatApiOptions): Promise
     setCustomServicePermission(allowed) {
       state.customServicePermission = allowed;
     },
-    noteUserMessage(openId) {
+    noteUserMessage(openId, interaction = 'message') {
       const user = state.users.get(openId) ?? addUser({ openId });
-      user.lastMessageAt = Date.now();
-      user.customerServiceMessagesLeft = state.customServiceQuota;
+      const now = Date.now();
+      if (interaction === 'message') user.lastMessageAt = now;
+      if (interaction === 'subscribe' && !user.subscribed) {
+        user.subscribed = true;
+        user.subscribeTime = Math.floor(now / 1000);
+      }
+      grantCustomerServiceMessages(state, user, interaction, now);
       return user;
     },
     addUser,
