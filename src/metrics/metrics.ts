@@ -9,13 +9,14 @@
  * `deliveries`) hand out *cells* (`cell(labels)`): a cell's `inc()` adds to a plain number, and the counter takes
  * the sums whenever the registry is read (`/metrics`, the dashboard). Keep a cell per label set and reuse it.
  *
- * Values that are states rather than events (the access token's age, the AI circuit) are read when the registry
- * is read, from the sources `watchAccessToken` and `watchAiService` are given.
+ * Values that are states rather than events (the access token's age, the AI circuit, the answer queue) are read
+ * when the registry is read, from the sources `watchAccessToken`, `watchAiService` and `watchAnswerQueue` are given.
  *
  * Label values are bounded sets (message types, routes, errcodes, provider/model names from the configuration);
  * never an openid, a message id or any content.
  */
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics, type LabelValues } from 'prom-client';
+import type { AnswerQueueStats } from '../jobs/answer-queue.js';
 
 /** Seconds; from a fast passive reply (ms) to a long customer-service stream (minutes). */
 const ANSWER_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2, 4.5, 5, 10, 15, 30, 60, 120, 300, 600];
@@ -70,6 +71,9 @@ export type AccessTokenTimes = () => Promise<{ obtainedAt?: number; expiresAt?: 
 /** What the AI gauges are read from: the resilience policy's state (see ai/resilience.ts). */
 export type AiServiceState = () => { circuit: 'closed' | 'half-open' | 'open'; inFlight: number; queued: number };
 
+/** What the `wx_answer_jobs_*` gauges are read from: the answer queue's stats (see jobs/answer-queue.ts). */
+export type AnswerQueueState = () => Promise<AnswerQueueStats>;
+
 export function createMetrics(options: { instance: string; version: string; defaultMetrics?: boolean }) {
   const registry = new Registry();
   registry.setDefaultLabels({ instance: options.instance });
@@ -77,6 +81,8 @@ export function createMetrics(options: { instance: string; version: string; defa
   const registers = [registry];
   let accessTokenTimes: AccessTokenTimes | undefined;
   const aiServices = new Map<string, AiServiceState>();
+  let answerQueueState: AnswerQueueState | undefined;
+  let answerQueueRead: Promise<AnswerQueueStats | undefined> | undefined;
 
   /** The token's times now; undefined without a source or a token, or when the store cannot be read. */
   const tokenTimes = async (): Promise<{ obtainedAt?: number; expiresAt?: number } | undefined> => {
@@ -85,6 +91,28 @@ export function createMetrics(options: { instance: string; version: string; defa
     } catch {
       return undefined;
     }
+  };
+  /**
+   * The answer queue's stats, read once per registry read: the gauges' collects start together and share the read
+   * (for the Redis queue it is a round trip). Undefined without a source or when it fails (Redis down): the gauges
+   * then keep their last values, and /metrics still answers.
+   */
+  const readAnswerQueue = (): Promise<AnswerQueueStats | undefined> => {
+    answerQueueRead ??= (async () => {
+      try {
+        return await answerQueueState?.();
+      } catch {
+        return undefined;
+      } finally {
+        answerQueueRead = undefined;
+      }
+    })();
+    return answerQueueRead;
+  };
+  /** Sets an answer-queue gauge from the stats, when they could be read. */
+  const collectAnswerQueue = async (gauge: Gauge, value: (stats: AnswerQueueStats) => number): Promise<void> => {
+    const stats = await readAnswerQueue();
+    if (stats !== undefined) gauge.set(value(stats));
   };
   /** Sets a per-provider AI gauge from every watched service's state. */
   const collectAi = (gauge: Gauge<'provider'>, value: (state: ReturnType<AiServiceState>) => number): void => {
@@ -109,6 +137,14 @@ export function createMetrics(options: { instance: string; version: string; defa
     /** The AI service's resilience state, for `wx_ai_circuit_state`, `wx_ai_calls_in_flight` and `wx_ai_queue_depth`. */
     watchAiService(provider: string, state: AiServiceState): void {
       aiServices.set(provider, state);
+    },
+
+    /**
+     * The answer queue, for `wx_answer_jobs_waiting`, `…_active`, `…_failed`, `…_oldest_waiting_seconds` and
+     * `…_stalled_total`. Read whenever the registry is read; a failing read leaves the gauges as they were.
+     */
+    watchAnswerQueue(state: AnswerQueueState): void {
+      answerQueueState = state;
     },
 
     info,
@@ -233,6 +269,48 @@ export function createMetrics(options: { instance: string; version: string; defa
       registers,
       collect() {
         collectAi(this, (state) => state.queued);
+      },
+    }),
+
+    // ---- the answer queue (jobs/) -------------------------------------------------------------------------------
+    answerJobsWaiting: new Gauge({
+      name: 'wx_answer_jobs_waiting',
+      help: "AI answer jobs waiting for a worker, or behind an earlier job of the same user (the whole deployment's with Redis).",
+      registers,
+      async collect() {
+        await collectAnswerQueue(this, (stats) => stats.waiting);
+      },
+    }),
+    answerJobsActive: new Gauge({
+      name: 'wx_answer_jobs_active',
+      help: 'AI answer jobs running now (on any instance, with Redis).',
+      registers,
+      async collect() {
+        await collectAnswerQueue(this, (stats) => stats.active);
+      },
+    }),
+    answerJobsFailed: new Gauge({
+      name: 'wx_answer_jobs_failed',
+      help: 'Failed AI answer jobs: with Redis those kept for inspection (a day, at most 1000); without, every one since start.',
+      registers,
+      async collect() {
+        await collectAnswerQueue(this, (stats) => stats.failed);
+      },
+    }),
+    answerJobsOldestWaiting: new Gauge({
+      name: 'wx_answer_jobs_oldest_waiting_seconds',
+      help: 'Age of the oldest waiting AI answer job (0 when none waits).',
+      registers,
+      async collect() {
+        await collectAnswerQueue(this, (stats) => stats.oldestWaitingMs / 1000);
+      },
+    }),
+    answerJobsStalled: new Gauge({
+      name: 'wx_answer_jobs_stalled_total',
+      help: "AI answer jobs this instance's worker took over after their instance stopped renewing their lock, since start (only grows; Redis only).",
+      registers,
+      async collect() {
+        await collectAnswerQueue(this, (stats) => stats.stalled);
       },
     }),
 

@@ -1,0 +1,123 @@
+/**
+ * One user's answer jobs in the order they were added, across instances — BullMQ (open source) has no groups, so
+ * the Redis answer queue keeps the order itself: a sorted set per user of the job ids not yet finished, scored in
+ * add order. A worker runs a job only when it is its user's head; otherwise the job goes back to the queue for a
+ * moment (bull-answer-queue.ts). Jobs waiting behind their user's head hold no worker slot, so a bounded
+ * concurrency cannot deadlock on them.
+ *
+ * The set heals itself: a head whose job is finished (or gone from the queue) is dropped by the next check, so a
+ * finish whose removal failed, or an instance that died, never blocks the user. A head whose job does not exist
+ * yet may be an add between its two steps (the order entry is written first, then the BullMQ job): it is dropped
+ * only once it has stayed missing for a grace period.
+ *
+ * Keys (under `keyPrefix`, e.g. `wx:app:answers:order:`): `user:<openid>` (sorted set, expires a day after the
+ * user's last add) and `gone:<jobId>` (a short-lived mark: when a missing head was first seen).
+ */
+import { createHash } from 'node:crypto';
+import type { Redis } from 'ioredis';
+
+/** A user's set lives this long after their last add: far longer than any job waits. */
+const ORDER_TTL_MS = 24 * 60 * 60_000;
+/** How long a head whose job does not exist is waited for before it is dropped. */
+const MISSING_HEAD_GRACE_MS = 2_000;
+const MISSING_MARK_TTL_MS = 60_000;
+
+/**
+ * KEYS[1] the user's set, KEYS[2] the job's hash. ARGV[1] job id, ARGV[2] TTL.
+ * 0: the job exists already (a repeated add: nothing to do); 1: ordered, add the job.
+ */
+const ENQUEUE_SCRIPT = `
+if redis.call('EXISTS', KEYS[2]) == 1 then return 0 end
+if not redis.call('ZSCORE', KEYS[1], ARGV[1]) then
+  local last = redis.call('ZRANGE', KEYS[1], -1, -1, 'WITHSCORES')
+  local score = 1
+  if last[2] then score = tonumber(last[2]) + 1 end
+  redis.call('ZADD', KEYS[1], score, ARGV[1])
+end
+redis.call('PEXPIRE', KEYS[1], ARGV[2])
+return 1
+`;
+
+/**
+ * KEYS[1] the user's set. ARGV[1] job id, ARGV[2] job hash prefix, ARGV[3] missing-mark prefix, ARGV[4] mark TTL,
+ * ARGV[5] grace. Drops finished (or long missing) heads; returns how many jobs are ahead of this one (0: run it).
+ */
+const AHEAD_SCRIPT = `
+if not redis.call('ZSCORE', KEYS[1], ARGV[1]) then return 0 end
+while true do
+  local head = redis.call('ZRANGE', KEYS[1], 0, 0)[1]
+  if head == ARGV[1] then return 0 end
+  local jobKey = ARGV[2] .. head
+  if redis.call('EXISTS', jobKey) == 0 then
+    local mark = ARGV[3] .. head
+    if redis.call('SET', mark, '1', 'NX', 'PX', ARGV[4]) then return redis.call('ZRANK', KEYS[1], ARGV[1]) end
+    if redis.call('PTTL', mark) > tonumber(ARGV[4]) - tonumber(ARGV[5]) then return redis.call('ZRANK', KEYS[1], ARGV[1]) end
+    redis.call('DEL', mark)
+    redis.call('ZREM', KEYS[1], head)
+  elseif redis.call('HEXISTS', jobKey, 'finishedOn') == 1 then
+    redis.call('ZREM', KEYS[1], head)
+  else
+    return redis.call('ZRANK', KEYS[1], ARGV[1])
+  end
+end
+`;
+
+const sha1 = (text: string): string => createHash('sha1').update(text).digest('hex');
+const ENQUEUE_SHA = sha1(ENQUEUE_SCRIPT);
+const AHEAD_SHA = sha1(AHEAD_SCRIPT);
+
+export interface RedisUserOrderOptions {
+  redis: Redis;
+  /** Where the order keys live, e.g. `wx:app:answers:order:`. */
+  keyPrefix: string;
+  /** The BullMQ job hashes' prefix (`queue.toKey('')`, e.g. `wx:app:answers:`): a job's hash is this + its id. */
+  jobKeyPrefix: string;
+}
+
+export class RedisUserOrder {
+  readonly #redis: Redis;
+  readonly #keyPrefix: string;
+  readonly #jobKeyPrefix: string;
+
+  constructor(options: RedisUserOrderOptions) {
+    this.#redis = options.redis;
+    this.#keyPrefix = options.keyPrefix;
+    this.#jobKeyPrefix = options.jobKeyPrefix;
+  }
+
+  /** Puts the job last in its user's order; false when the job exists already (so adding it again is pointless). */
+  async enqueue(user: string, jobId: string): Promise<boolean> {
+    const result = await this.#runScript(ENQUEUE_SCRIPT, ENQUEUE_SHA, [this.#userKey(user), this.#jobKeyPrefix + jobId], [jobId, String(ORDER_TTL_MS)]);
+    return result === 1;
+  }
+
+  /** How many of the user's jobs must finish before this one may run (0: run it now). */
+  async ahead(user: string, jobId: string): Promise<number> {
+    const result = await this.#runScript(AHEAD_SCRIPT, AHEAD_SHA, [this.#userKey(user)], [
+      jobId,
+      this.#jobKeyPrefix,
+      `${this.#keyPrefix}gone:`,
+      String(MISSING_MARK_TTL_MS),
+      String(MISSING_HEAD_GRACE_MS),
+    ]);
+    return Number(result);
+  }
+
+  /** The job finished (completed, or failed for good): the user's next job may run. */
+  async finish(user: string, jobId: string): Promise<void> {
+    await this.#redis.zrem(this.#userKey(user), jobId);
+  }
+
+  #userKey(user: string): string {
+    return `${this.#keyPrefix}user:${user}`;
+  }
+
+  async #runScript(script: string, sha: string, keys: string[], args: string[]): Promise<unknown> {
+    try {
+      return await this.#redis.evalsha(sha, keys.length, ...keys, ...args);
+    } catch (error) {
+      if (!(error instanceof Error) || !error.message.startsWith('NOSCRIPT')) throw error;
+      return await this.#redis.eval(script, keys.length, ...keys, ...args);
+    }
+  }
+}

@@ -1,0 +1,228 @@
+import assert from 'node:assert/strict';
+import path from 'node:path';
+import { describe, it, type TestContext } from 'node:test';
+import { Redis } from 'ioredis';
+import pino from 'pino';
+import { answerQueueCheck } from '../../src/http/routes/answer-queue-check.js';
+import { answerJobId, BullAnswerQueue, type BullAnswerQueueOptions } from '../../src/jobs/bull-answer-queue.js';
+import { childEnv, REPO_ROOT, spawnNode } from '../support/processes.js';
+import { deleteKeys, requireRedis, TEST_REDIS_URL, uniquePrefix } from '../support/redis.js';
+import { answerJob, eventually, Recorder } from './answer-jobs.js';
+import { runAnswerQueueContract } from './answer-queue.contract.js';
+
+const log = pino({ level: 'silent' });
+
+runAnswerQueueContract(
+  'BullAnswerQueue',
+  async ({ concurrency }) => {
+    const prefix = uniquePrefix('answers');
+    const queue = new BullAnswerQueue({ redisUrl: TEST_REDIS_URL, prefix, concurrency, log });
+    return {
+      queue,
+      cleanup: async () => {
+        const redis = new Redis(TEST_REDIS_URL);
+        await deleteKeys(redis, prefix);
+        await redis.quit();
+      },
+    };
+  },
+  { beforeEach: requireRedis, handsBack: true },
+);
+
+/** A fresh prefix and a factory of queues ("instances") under it; everything is stopped, closed and deleted after. */
+async function withInstances(t: TestContext, body: (instance: (options?: Partial<BullAnswerQueueOptions>) => BullAnswerQueue, prefix: string, redis: Redis) => Promise<void>): Promise<void> {
+  if (!(await requireRedis(t))) return;
+  const prefix = uniquePrefix('answers');
+  const redis = new Redis(TEST_REDIS_URL);
+  const queues: BullAnswerQueue[] = [];
+  const instance = (options: Partial<BullAnswerQueueOptions> = {}) => {
+    const queue = new BullAnswerQueue({ redisUrl: TEST_REDIS_URL, prefix, concurrency: 2, log, ...options });
+    queues.push(queue);
+    return queue;
+  };
+  try {
+    await body(instance, prefix, redis);
+  } finally {
+    await Promise.all(queues.map(async (queue) => {
+      await queue.stop(Date.now());
+      await queue.close();
+    }));
+    await deleteKeys(redis, prefix);
+    await redis.quit();
+  }
+}
+
+/** Starts `queue` on `recorder`, noting which jobs this instance ran. */
+function startOn(queue: BullAnswerQueue, recorder: Recorder): Set<string> {
+  const ran = new Set<string>();
+  queue.start((job, signal) => {
+    ran.add(job.messageKey);
+    return recorder.processor(job, signal);
+  });
+  return ran;
+}
+
+void describe('BullAnswerQueue across instances', () => {
+  void it("keeps one user's order across instances: jobs added through both run one after the other", async (t) => {
+    await withInstances(t, async (instance) => {
+      const first = instance();
+      const second = instance();
+      const recorder = new Recorder({ ms: 200 });
+      const ranOnFirst = startOn(first, recorder);
+      const ranOnSecond = startOn(second, recorder);
+      const userJobs = [
+        recorder.behave(answerJob('o_alice', 'alice1'), { ms: 300 }),
+        recorder.behave(answerJob('o_alice', 'alice2'), { ms: 20 }),
+        recorder.behave(answerJob('o_alice', 'alice3'), { ms: 120 }),
+        recorder.behave(answerJob('o_alice', 'alice4'), { ms: 10 }),
+      ];
+      const others = Array.from({ length: 6 }, (_, index) => answerJob(`o_other_${index}`, `other${index}`));
+      for (const [index, job] of userJobs.entries()) await (index % 2 === 0 ? first : second).add(job);
+      for (const [index, job] of others.entries()) await (index % 2 === 0 ? second : first).add(job);
+      await recorder.untilEnded([...userJobs, ...others], 15_000);
+      const runs = userJobs.map((job) => recorder.started(job));
+      assert.deepEqual(runs.map((list) => list.length), [1, 1, 1, 1]);
+      for (let index = 1; index < runs.length; index += 1) {
+        assert.ok(runs[index - 1]![0]!.endedAt! <= runs[index]![0]!.startedAt, `alice${index + 1} started before alice${index} ended`);
+      }
+      assert.ok(ranOnFirst.size > 0 && ranOnSecond.size > 0, `one instance ran nothing: ${ranOnFirst.size} / ${ranOnSecond.size}`);
+      assert.ok(recorder.maxActive <= 4);
+    });
+  });
+
+  void it('a job whose instance is killed (SIGKILL) is taken over by another within lockDuration + stalled interval, in order', async (t) => {
+    await withInstances(t, async (instance, prefix) => {
+      const lockDurationMs = 1_500;
+      const stalledIntervalMs = 500;
+      const child = spawnNode(['--import', 'tsx', path.join(REPO_ROOT, 'test/jobs/answer-queue-child.ts')], REPO_ROOT, childEnv({
+        TEST_QUEUE_REDIS_URL: TEST_REDIS_URL,
+        TEST_QUEUE_PREFIX: prefix,
+        TEST_QUEUE_LOCK_MS: String(lockDurationMs),
+        TEST_QUEUE_STALLED_MS: String(stalledIntervalMs),
+      }));
+      try {
+        await child.waitFor(/^ready$/m);
+        const survivor = instance({ lockDurationMs, stalledIntervalMs });
+        const orphan = answerJob('o_user', 'orphan');
+        const next = answerJob('o_user', 'next');
+        await survivor.add(orphan);
+        await survivor.add(next);
+        await child.waitFor(/^started .*\|orphan$/m);
+        child.child.kill('SIGKILL');
+        await child.exited;
+        const killedAt = performance.now();
+        const recorder = new Recorder({ ms: 10 });
+        survivor.start(recorder.processor);
+        await recorder.untilEnded([orphan, next], 10_000);
+        const takenOverAfter = recorder.started(orphan)[0]!.startedAt - killedAt;
+        assert.ok(takenOverAfter <= lockDurationMs + stalledIntervalMs + 1_000, `taken over after ${takenOverAfter} ms`);
+        assert.ok(recorder.started(orphan)[0]!.endedAt! <= recorder.started(next)[0]!.startedAt, 'the next job overtook the orphan');
+        assert.doesNotMatch(child.output(), /started .*\|next/, 'the killed instance ran the next job before the orphan finished');
+        // The orphan, and the next job too when the kill caught the dead instance checking its place in line.
+        const { stalled } = await survivor.stats();
+        assert.ok(stalled === 1 || stalled === 2, `stalled ${stalled}`);
+      } finally {
+        if (child.child.exitCode === null && child.child.signalCode === null) child.child.kill('SIGKILL');
+      }
+    });
+  });
+
+  void it('stop() hands a running job back to the queue at the deadline, and another instance completes it at once', async (t) => {
+    await withInstances(t, async (instance) => {
+      const leaving = instance({ concurrency: 1 });
+      const staying = instance({ concurrency: 1 });
+      const leavingRecorder = new Recorder('until-aborted');
+      leaving.start(leavingRecorder.processor);
+      const job = answerJob('o_user', 'handed-back');
+      const next = answerJob('o_user', 'after');
+      await leaving.add(job);
+      await leavingRecorder.untilStarted(job);
+      await staying.add(next);
+      const report = await leaving.stop(Date.now() + 300);
+      assert.deepEqual(report, { finished: 0, unfinished: [job.messageKey], handedBack: true });
+      assert.match(String((leavingRecorder.started(job)[0]!.abortReason as Error).message), /^shutdown/);
+      const recorder = new Recorder({ ms: 10 });
+      const startedAt = performance.now();
+      staying.start(recorder.processor);
+      await recorder.untilEnded([job, next], 5_000);
+      // Far sooner than a takeover (the default lock lasts 10 s): the job was back in the queue.
+      assert.ok(recorder.started(job)[0]!.startedAt - startedAt < 1_500);
+      assert.ok(recorder.started(job)[0]!.endedAt! <= recorder.started(next)[0]!.startedAt);
+      assert.equal(leavingRecorder.started(next).length, 0);
+      assert.equal((await staying.stats()).stalled, 0);
+    });
+  });
+
+  void it('a job whose lock is lost is aborted here and run again once the stalled check finds it', async (t) => {
+    await withInstances(t, async (instance, prefix, redis) => {
+      const queue = instance({ concurrency: 1, lockDurationMs: 1_000, stalledIntervalMs: 300 });
+      let calls = 0;
+      const recorder = new Recorder();
+      const job = answerJob('o_user', 'lock-lost');
+      queue.start((answer, signal) => {
+        calls += 1;
+        recorder.behave(answer, calls === 1 ? 'until-aborted' : { ms: 10 });
+        return recorder.processor(answer, signal);
+      });
+      await queue.add(job);
+      await recorder.untilStarted(job);
+      // What another worker's takeover looks like from here: the lock is no longer this worker's.
+      assert.equal(await redis.del(`${prefix}answers:${answerJobId(job.messageKey)}:lock`), 1);
+      await recorder.until(() => recorder.started(job).some((run) => run.endedAt !== undefined && run.abortReason === undefined), 8_000, 'the second run');
+      assert.match(String((recorder.started(job)[0]!.abortReason as Error).message), /lost its lock/);
+      assert.equal(calls, 2);
+      assert.equal((await eventually(() => queue.stats(), (stats) => stats.active === 0)).stalled, 1);
+    });
+  });
+
+  void it('keeps every key under the prefix (BullMQ and the order keys), the order keys expiring', async (t) => {
+    await withInstances(t, async (instance, prefix, redis) => {
+      const queue = instance({ concurrency: 1 });
+      const recorder = new Recorder({ ms: 300 });
+      queue.start(recorder.processor);
+      const jobs = [answerJob('o_user', 'one'), answerJob('o_user', 'two'), answerJob('o_user', 'three')];
+      for (const job of jobs) await queue.add(job);
+      await recorder.untilStarted(jobs[0]!);
+      const orderKey = `${prefix}answers:order:user:o_user`;
+      assert.equal(await redis.zcard(orderKey), 3);
+      const ttl = await redis.pttl(orderKey);
+      assert.ok(ttl > 0 && ttl <= 24 * 60 * 60_000, `order key TTL ${ttl}`);
+      await recorder.untilEnded(jobs, 5_000);
+      const token = prefix.split(':').at(-2)!;
+      const keys = await redis.keys(`*${token}*`);
+      assert.ok(keys.length > 0);
+      for (const key of keys) assert.ok(key.startsWith(`${prefix}answers:`), `${key} is outside ${prefix}answers:`);
+      assert.ok(keys.includes(`${prefix}answers:meta`));
+      assert.ok(keys.includes(`${prefix}answers:${answerJobId(jobs[0]!.messageKey)}`), 'the completed job is kept for the dedup window');
+      assert.deepEqual(await redis.keys('bull:*'), []);
+      assert.equal(await eventually(() => redis.exists(orderKey), (exists) => exists === 0), 0, 'the finished jobs stayed in the order');
+    });
+  });
+});
+
+void describe('BullAnswerQueue without Redis', () => {
+  void it('add() and stats() reject within a second or two; close() completes; the password is never logged', async () => {
+    const lines: string[] = [];
+    const capture = pino({ level: 'trace' }, { write: (line: string) => lines.push(line) });
+    const queue = new BullAnswerQueue({ redisUrl: 'redis://:s3cret-password@127.0.0.1:1', prefix: 'wxtest:down:', concurrency: 1, log: capture });
+    try {
+      const startedAt = performance.now();
+      await assert.rejects(queue.add(answerJob('o_user', 'nowhere')));
+      await assert.rejects(queue.stats());
+      assert.ok(performance.now() - startedAt < 5_000);
+      const outcome = await answerQueueCheck(queue).check();
+      assert.equal(outcome.status, 'error');
+      assert.match(outcome.detail ?? '', /^cannot read the answer queue: /);
+    } finally {
+      queue.start(async () => {});
+      assert.deepEqual(await queue.stop(Date.now() + 100), { finished: 0, unfinished: [], handedBack: true });
+      await queue.close();
+    }
+    assert.ok(lines.length > 0, 'the connection errors were not logged');
+    assert.ok(lines.every((line) => !line.includes('s3cret-password')), 'the password was logged');
+  });
+
+  void it('refuses a concurrency that is not a positive integer', () => {
+    assert.throws(() => new BullAnswerQueue({ redisUrl: TEST_REDIS_URL, prefix: 'wxtest:x:', concurrency: 0, log }), RangeError);
+  });
+});
