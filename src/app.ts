@@ -20,7 +20,7 @@ import { healthRoutes, type ReadinessCheck } from './http/routes/health.js';
 import { CallbackProcessor } from './http/callback/callback-processor.js';
 import { createRawCallbackHandler } from './http/callback/raw-callback-handler.js';
 import { MessageCrypto } from './wechat/crypto/message-crypto.js';
-import type { AnswerCoordinator } from './conversation/answer-coordinator.js';
+import type { HeldDelivery } from './delivery/held-delivery.js';
 import type { AnswerArchive } from './delivery/answer-archive.js';
 import { answerArchiveRoutes } from './http/routes/answer-archive.js';
 import { metricsRoutes } from './http/routes/metrics.js';
@@ -41,8 +41,8 @@ export interface AppDependencies {
   admin?: AdminServices;
   /** The router's menu click actions (the table given to `createRouter`), updated when the admin API publishes a menu. */
   menuActions?: MenuActionTable;
-  /** Delivers live (AI) answers within WeChat's rules; absent when only ready replies are given (echo). */
-  coordinator?: AnswerCoordinator;
+  /** Answers WeChat's deliveries of messages that became answer jobs (AI); absent when only ready replies are given (echo). */
+  held?: HeldDelivery;
   /** Full texts of long answers, served at `GET /a/:id`. */
   archive?: AnswerArchive;
   /** This instance's metrics, served at `GET /metrics` (the runtime makes them; default: fresh ones). */
@@ -77,7 +77,7 @@ export async function buildApp(config: AppConfig, dependencies: AppDependencies)
     claimLeaseMs: CLAIM_LEASE_MS,
     errorMessage: config.agent.errorMessage,
     recorder: new DeliveryRecorder({ log, metrics }),
-    ...(dependencies.coordinator ? { coordinator: dependencies.coordinator } : {}),
+    ...(dependencies.held ? { held: dependencies.held } : {}),
     ...(dependencies.now ? { now: dependencies.now } : {}),
   });
 

@@ -14,8 +14,10 @@ import type { DedupStore } from './conversation/dedup/dedup-store.js';
 import { MemoryDedupStore } from './conversation/dedup/memory-dedup-store.js';
 import { RedisDedupStore } from './conversation/dedup/redis-dedup-store.js';
 import { createAnswering, type Answering } from './conversation/create-answering.js';
+import type { AnswerQueue } from './jobs/answer-queue.js';
 import { createRouter } from './conversation/create-router.js';
 import { circuitCheck } from './http/routes/circuit-check.js';
+import { answerQueueCheck } from './http/routes/answer-queue-check.js';
 import { MenuActionTable } from './conversation/menu/menu-action-table.js';
 import { wechatAdminServices } from './http/admin/wechat-admin-services.js';
 import type { ReadinessCheck } from './http/routes/health.js';
@@ -40,6 +42,8 @@ export interface Runtime {
   wechat?: WeChatServices;
   /** Demo mode's in-process fake WeChat API. */
   fakeApi?: FakeWeChatApi;
+  /** The answer jobs (absent for `echo`): started with the runtime, stopped first on shutdown. */
+  answerQueue?: AnswerQueue;
   close(): Promise<void>;
 }
 
@@ -101,8 +105,12 @@ export async function createRuntime(config: AppConfig, log: Logger, overrides: R
     if (redis) redis.disconnect();
     throw error;
   }
-  const { policy } = answering;
+  const { policy, queue } = answering;
   if (policy) checks.push(circuitCheck(policy));
+  if (queue) {
+    checks.push(answerQueueCheck(queue));
+    metrics.watchAnswerQueue(() => queue.stats());
+  }
 
   const menuActions = new MenuActionTable(config.menu?.actions);
   // Demo mode: the fake WeChat API learns of each user message as WeChat would (customer-service window, quota).
@@ -126,17 +134,19 @@ export async function createRuntime(config: AppConfig, log: Logger, overrides: R
     metrics,
     dashboard,
     menuActions,
-    coordinator: answering.coordinator,
+    held: answering.held,
     archive: answering.archive,
     ...(wechat ? { admin: wechatAdminServices(wechat) } : {}),
     ...(simulator ? { simulator } : {}),
   };
   const ownAnswering = answering;
+  answering.start();
   return {
     dependencies,
     ...(redis ? { redis } : {}),
     ...(wechat ? { wechat } : {}),
     ...(fakeApi ? { fakeApi } : {}),
+    ...(queue ? { answerQueue: queue } : {}),
     async close() {
       stopRedisProbe?.();
       await dashboard.close();

@@ -11,6 +11,7 @@ import { secretValues } from './config/app-config.js';
 import { ConfigError } from './config/config-error.js';
 import { ensureDirectories, formatConfigProblems, loadConfig } from './config/load-config.js';
 import { closeLogger, createLogger } from './logging/create-logger.js';
+import type { ShutdownReport } from './jobs/answer-queue.js';
 import type { RuntimeOverrides } from './runtime.js';
 
 export interface RunningServer {
@@ -24,17 +25,12 @@ export interface RunningServer {
   /**
    * The graceful close (SIGTERM): stops accepting callbacks, lets the answers in flight finish — their model calls
    * complete, their customer-service messages go out, held answers are handed over — until `deadline` (a
-   * `Date.now()` time), then closes the rest like `close()`. Logs how many finished, or at WARN which were abandoned.
+   * `Date.now()` time), then closes the rest like `close()`. Logs how many finished, or at WARN which were handed
+   * back to the queue (Redis) or abandoned (one process).
    */
   shutdown(deadline: number): Promise<ShutdownReport>;
 }
 
-export interface ShutdownReport {
-  /** Answers in flight at the signal (or started by deliveries already open) that were delivered. */
-  finished: number;
-  /** The messageKeys of the answers unfinished at the deadline. */
-  abandoned: string[];
-}
 
 export interface StartOptions {
   cwd?: string;
@@ -95,17 +91,20 @@ export async function startServer(env: Record<string, string | undefined>, optio
     shutdown(deadline) {
       shuttingDown ??= (async () => {
         // The server stops listening and callbacks on open connections get 503 (app.ts); the deliveries already
-        // open still run, and may start answers of their own: the drain waits for those too.
+        // open still run, and may queue answers of their own: those are in the queue before it stops.
         const appClosed = app.close();
-        const report = (await runtime.dependencies.coordinator?.drain(deadline)) ?? { finished: 0, abandoned: [] };
+        const queue = runtime.answerQueue;
+        const report = queue ? await queue.stop(deadline) : { finished: 0, unfinished: [], handedBack: false };
         // Deliveries still open at the deadline (a held one waits up to 6 s for its answer) are cut.
         let timer: NodeJS.Timeout | undefined;
         await Promise.race([appClosed, new Promise((resolve) => (timer = setTimeout(resolve, Math.max(0, deadline - Date.now()))))]);
         clearTimeout(timer);
         app.server.closeAllConnections();
         await appClosed;
-        if (report.abandoned.length > 0) {
-          log.warn({ finished: report.finished, abandoned: report.abandoned.length, messageKeys: report.abandoned }, `shutdown: answers in flight abandoned ${report.abandoned.length} (unfinished within SHUTDOWN_TIMEOUT), finished ${report.finished}`);
+        if (report.unfinished.length > 0 && report.handedBack) {
+          log.warn({ finished: report.finished, handedBack: report.unfinished.length, messageKeys: report.unfinished }, `shutdown: answers in flight handed back to the queue ${report.unfinished.length} (unfinished within SHUTDOWN_TIMEOUT; another instance, or this one restarted, finishes them), finished ${report.finished}`);
+        } else if (report.unfinished.length > 0) {
+          log.warn({ finished: report.finished, abandoned: report.unfinished.length, messageKeys: report.unfinished }, `shutdown: answers in flight abandoned ${report.unfinished.length} (unfinished within SHUTDOWN_TIMEOUT), finished ${report.finished}`);
         } else {
           log.info({ finished: report.finished }, `shutdown: answers in flight finished ${report.finished}`);
         }

@@ -112,6 +112,13 @@ export interface AppConfig {
   simulatorEnabled: boolean;
   /** `SHUTDOWN_TIMEOUT` (default 10): seconds to finish in-flight work on SIGTERM before exiting. */
   shutdownTimeoutSeconds: number;
+  /** `JOB_CONCURRENCY` (default 50): answer jobs (model call and delivery) one instance runs at once; more wait in the queue. */
+  jobConcurrency: number;
+  /**
+   * `JOB_TAKEOVER_AFTER` (default 10, Redis only): seconds after which a job whose instance stopped renewing its lock
+   * (killed, hung) is taken over by another instance; checked every half of it.
+   */
+  jobTakeoverAfterSeconds: number;
   /** `MENU_FILE`, resolved to an absolute path. */
   menuFile?: string;
   /** The menu in `MENU_FILE` and its click actions, read and validated at start-up (absent without `MENU_FILE`). */

@@ -36,7 +36,7 @@ export const CONFIG_VARIABLE_NAMES = [
   'EXTERNAL_SERVICE_BREAKER_THRESHOLD', 'EXTERNAL_SERVICE_BREAKER_COOLDOWN', 'SYSTEM_PROMPT',
   'CUSTOM_SERVICE_MODULE', 'TOOLS_MODULE', 'VOICE_REPLY', 'CONTEXT_MAX_TURNS', 'CONTEXT_TTL',
   'REPLY_MODE', 'PASSIVE_WINDOW_MS', 'PICKUP_KEYWORD', 'WELCOME_MESSAGE', 'DEDUP_TTL', 'MENU_FILE',
-  'HOST', 'PORT', 'PUBLIC_BASE_URL', 'ADMIN_TOKEN', 'SIMULATOR_ENABLED', 'SHUTDOWN_TIMEOUT', 'TOKEN_FILE_PATH',
+  'HOST', 'PORT', 'PUBLIC_BASE_URL', 'ADMIN_TOKEN', 'SIMULATOR_ENABLED', 'SHUTDOWN_TIMEOUT', 'JOB_CONCURRENCY', 'JOB_TAKEOVER_AFTER', 'TOKEN_FILE_PATH',
   'REDIS_URL', 'REDIS_PREFIX',
   'LOG_LEVEL', 'LOG_DIR', 'LOG_FILE_SIZE', 'LOG_BACKUP_COUNT',
 ] as const;
@@ -68,6 +68,8 @@ export const DEFAULTS = {
   host: '0.0.0.0',
   port: 5080,
   shutdownTimeoutSeconds: 10,
+  jobConcurrency: 50,
+  jobTakeoverAfterSeconds: 10,
   tokenFilePath: './data/access_token.json',
   logLevel: 'info' as LogLevel,
   logDir: './logs',
@@ -237,6 +239,8 @@ export function loadConfig(env: Record<string, string | undefined>, options: Loa
     contextTtlSeconds: reader.read('CONTEXT_TTL', integerRule(1), DEFAULTS.contextTtlSeconds),
     simulatorEnabled: reader.read('SIMULATOR_ENABLED', booleanRule, false),
     shutdownTimeoutSeconds: reader.read('SHUTDOWN_TIMEOUT', numberRule({ positive: false }), DEFAULTS.shutdownTimeoutSeconds),
+    jobConcurrency: reader.read('JOB_CONCURRENCY', integerRule(1, 10_000), DEFAULTS.jobConcurrency),
+    jobTakeoverAfterSeconds: reader.read('JOB_TAKEOVER_AFTER', integerRule(1, 3_600), DEFAULTS.jobTakeoverAfterSeconds),
   };
 
   const problems = [...fileProblems, ...sortByVariable(reader.problems)];

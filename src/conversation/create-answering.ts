@@ -1,7 +1,13 @@
 /**
- * Assembles everything that answers users with the AI from the configuration: the agent (with its resilience
- * policy and tools), conversation context, and delivery — pickup box, long-answer archive, customer-service
- * permission and messages, the answer coordinator. State lives in Redis when instances share it, else in memory.
+ * Assembles everything that answers users with the AI from the configuration. The path of a message:
+ *
+ *   callback → dispatcher → router → agent handler: the message becomes a job on the answer queue
+ *   (jobs/answer-queue.ts; BullMQ with REDIS_URL, in-process without) and its deliveries are held
+ *   (delivery/held-delivery.ts) → a worker on any instance runs the job (jobs/answer-worker.ts): the model
+ *   produces the answer (jobs/produce-answer.ts) while the delivery policy (delivery/delivery-policy.ts) gets it
+ *   to the user — passive reply, customer-service messages, or pickup.
+ *
+ * State lives in Redis when instances share it, else in memory.
  */
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
@@ -25,27 +31,43 @@ import type { SharedState } from '../delivery/state/shared-state.js';
 import type { Metrics } from '../metrics/metrics.js';
 import { WeChatApiError } from '../wechat/api/wechat-api-error.js';
 import type { WeChatServices } from '../wechat/wechat-services.js';
-import { AnswerCoordinator } from './answer-coordinator.js';
 import { findAudioConverter } from './audio-converter.js';
 import type { ContextStore } from './context/context-store.js';
 import { MemoryContextStore } from './context/memory-context-store.js';
 import { RedisContextStore } from './context/redis-context-store.js';
 import type { DedupStore } from './dedup/dedup-store.js';
 import { DeliveryRecorder } from './delivery-recorder.js';
-import { agentHandler, type MediaDownloader } from './handlers/agent-handler.js';
+import { DeliveryPolicy } from '../delivery/delivery-policy.js';
+import { HeldDelivery } from '../delivery/held-delivery.js';
+import type { CustomerServiceLedger } from '../delivery/state/customer-service-ledger.js';
+import { MemoryCustomerServiceLedger } from '../delivery/state/memory-customer-service-ledger.js';
+import { RedisCustomerServiceLedger } from '../delivery/state/redis-customer-service-ledger.js';
+import { AnswerCheckpoints } from '../jobs/answer-checkpoint.js';
+import type { AnswerQueue } from '../jobs/answer-queue.js';
+import { answerWorker } from '../jobs/answer-worker.js';
+import { BullAnswerQueue } from '../jobs/bull-answer-queue.js';
+import { MemoryAnswerQueue } from '../jobs/memory-answer-queue.js';
+import { createAnswerProducer, type MediaDownloader } from '../jobs/produce-answer.js';
+import { customerServiceGrantHandler } from './handlers/customer-service-grant-handler.js';
+import { agentHandler } from './handlers/agent-handler.js';
 import { pickupHandler } from './handlers/pickup-handler.js';
 import { resetHandler } from './handlers/reset-handler.js';
 import type { Handler } from './router.js';
 
 export interface Answering {
-  /** The handlers the router runs before the agent: reset command, pickup keyword. */
+  /** The handlers the router runs before the agent: customer-service allowance, reset command, pickup keyword. */
   preHandlers: Handler[];
   /** The agent's handler (last in the router); absent for `echo`, which answers synchronously by itself. */
   agentHandler?: Handler;
-  coordinator: AnswerCoordinator;
+  /** Answers WeChat's deliveries of messages that became jobs. */
+  held: HeldDelivery;
+  /** The answer jobs; absent for `echo`. Started by `start()`, stopped on shutdown. */
+  queue?: AnswerQueue;
   archive: AnswerArchive;
   policy?: ResiliencePolicy;
   agent?: Agent;
+  /** Starts running answer jobs (after the app is built: a restarted instance takes up jobs left in Redis at once). */
+  start(): void;
   close(): Promise<void>;
 }
 
@@ -68,31 +90,40 @@ export async function createAnswering(options: AnsweringOptions): Promise<Answer
   const pickup = new PickupBox({ state, keyword: config.reply.pickupKeyword });
   const archive = new AnswerArchive(state);
   const permission = new CustomerServicePermission(state);
+  const ledger: CustomerServiceLedger = redis ? new RedisCustomerServiceLedger({ redis, keyPrefix: `${config.redisPrefix}cs:` }) : new MemoryCustomerServiceLedger();
   const channel = wechat ? customerServiceChannel(wechat, metrics) : undefined;
   const customerService = channel
     ? {
         channel,
-        delivery: new CustomerServiceDelivery({ channel, pickup, archive, permission, log, ...(config.publicBaseUrl ? { publicBaseUrl: config.publicBaseUrl } : {}) }),
+        delivery: new CustomerServiceDelivery({ channel, pickup, archive, permission, ledger, log, ...(config.publicBaseUrl ? { publicBaseUrl: config.publicBaseUrl } : {}) }),
       }
     : undefined;
   const answerTimeoutMs = config.agent.timeoutSeconds * 1000;
-  const coordinator = new AnswerCoordinator({
+  const recorder = new DeliveryRecorder({ log, ...(metrics ? { metrics } : {}) });
+  const dedupTtlMs = config.dedupTtlSeconds * 1000;
+  const held = new HeldDelivery({ dedupStore, passiveWindowMs: config.reply.passiveWindowMs, dedupTtlMs, pickup, answerTimeoutMs, log, recorder });
+  const deliveryPolicy = new DeliveryPolicy({
     mode: config.reply.mode,
     passiveWindowMs: config.reply.passiveWindowMs,
     dedupStore,
-    dedupTtlMs: config.dedupTtlSeconds * 1000,
+    dedupTtlMs,
     pickup,
     permission,
     ...(customerService ? { customerService } : {}),
-    answerTimeoutMs,
     log,
-    recorder: new DeliveryRecorder({ log, ...(metrics ? { metrics } : {}) }),
+    recorder,
   });
-  const preHandlers = [resetHandler(context), pickupHandler({ keyword: config.reply.pickupKeyword, pickup, waitMs: Math.max(0, config.reply.passiveWindowMs - 500) })];
+  const preHandlers = [
+    customerServiceGrantHandler(ledger),
+    resetHandler(context),
+    pickupHandler({ keyword: config.reply.pickupKeyword, pickup, waitMs: Math.max(0, config.reply.passiveWindowMs - 500) }),
+  ];
 
   let agent: Agent | undefined;
   let policy: ResiliencePolicy | undefined;
   let handler: Handler | undefined;
+  let queue: AnswerQueue | undefined;
+  let worker: ReturnType<typeof answerWorker> | undefined;
   if (config.agent.type !== 'echo') {
     try {
       agent = await createAgent(config.agent, { cwd: options.cwd, log });
@@ -121,7 +152,7 @@ export async function createAnswering(options: AnsweringOptions): Promise<Answer
         throw new ConfigError([`TOOLS_MODULE: ${error instanceof Error ? error.message : String(error)}`]);
       }
     }
-    handler = agentHandler({
+    const produce = createAnswerProducer({
       agent,
       policy,
       context,
@@ -132,21 +163,38 @@ export async function createAnswering(options: AnsweringOptions): Promise<Answer
       ...(wechat ? { downloadMedia: mediaDownloader(wechat) } : {}),
       ...(audioConverter ? { convertAudio: audioConverter } : {}),
       voiceReply: config.agent.voiceReply === true,
-      log,
       ...(metrics ? { metrics } : {}),
       model: labels.model,
     });
+    queue = config.redisUrl
+      ? new BullAnswerQueue({
+          redisUrl: config.redisUrl,
+          prefix: config.redisPrefix,
+          concurrency: config.jobConcurrency,
+          lockDurationMs: config.jobTakeoverAfterSeconds * 1000,
+          stalledIntervalMs: (config.jobTakeoverAfterSeconds * 1000) / 2,
+          log,
+        })
+      : new MemoryAnswerQueue({ concurrency: config.jobConcurrency, log });
+    worker = answerWorker({ produce, policy: deliveryPolicy, checkpoints: new AnswerCheckpoints(state), log, ...(metrics ? { metrics } : {}) });
+    handler = agentHandler({ queue, agent, canDownloadMedia: wechat !== undefined, canConvertAudio: audioConverter !== undefined });
   }
   return {
     preHandlers,
     ...(handler ? { agentHandler: handler } : {}),
-    coordinator,
+    held,
+    ...(queue ? { queue } : {}),
     archive,
+    start() {
+      if (queue && worker) queue.start(worker);
+    },
     ...(policy ? { policy } : {}),
     ...(agent ? { agent } : {}),
     async close() {
+      await queue?.close();
       await agent?.close?.();
       await context.close();
+      await ledger.close();
       await state.close();
     },
   };

@@ -1,5 +1,3 @@
-import type { LiveAnswer } from '../delivery/live-answer.js';
-
 /** The outcome of one delivery of a message. */
 export interface DeliveryResult {
   /** The passive reply XML (plaintext), or '' for no reply (`success`). */
@@ -22,12 +20,14 @@ export interface DeliveryResult {
   lateReplySent?: () => void;
 }
 
-/** What a handler returns to answer with a live (possibly slow, streamed) answer instead of a ready reply. */
-export interface DeferredAnswer {
-  type: 'answer';
-  answer: LiveAnswer;
+/**
+ * What a handler returns when the message became a job on the answer queue: the answer comes from the job's
+ * worker, and WeChat's deliveries of the message are held until it records the answer's route.
+ */
+export interface QueuedAnswer {
+  type: 'queued';
 }
 
-export function isDeferredAnswer(value: unknown): value is DeferredAnswer {
-  return typeof value === 'object' && value !== null && (value as { type?: unknown }).type === 'answer';
+export function isQueuedAnswer(value: unknown): value is QueuedAnswer {
+  return typeof value === 'object' && value !== null && (value as { type?: unknown }).type === 'queued';
 }

@@ -33,16 +33,16 @@ export interface DispatcherOptions {
   claimLeaseMs: number;
   /** Sent to the user when a handler fails (`EXTERNAL_SERVICE_ERROR_MSG`). */
   errorMessage: string;
-  /** Delivers live answers (AI) within WeChat's rules; without it, handlers must answer with ready replies. */
-  coordinator?: AnswerCoordinator;
+  /** Answers WeChat's deliveries of messages that became jobs (AI); without it, handlers must answer with ready replies. */
+  held?: HeldDelivery;
   /** Counts deliveries and answers and writes each message's log line; default: log lines only. */
   recorder?: DeliveryRecorder;
   now?: () => number;
 }
 
 import type { Reply } from '../wechat/reply/types.js';
-import type { AnswerCoordinator } from './answer-coordinator.js';
-import { isDeferredAnswer, type DeferredAnswer, type DeliveryResult } from './delivery-result.js';
+import type { HeldDelivery } from '../delivery/held-delivery.js';
+import { isQueuedAnswer, type QueuedAnswer, type DeliveryResult } from './delivery-result.js';
 import { DeliveryRecorder } from './delivery-recorder.js';
 import type { DeliveryNote, HandlerContext } from './router.js';
 
@@ -84,10 +84,10 @@ export class MessageDispatcher {
       recorder.callback(message, 0, 'dedup_hit');
       return { replyXml: claim.reply, source: 'cached', messageKey };
     }
-    const { coordinator } = this.#options;
+    const { held } = this.#options;
     if (claim.state === 'pending') {
       recorder.callback(message, claim.delivery, 'answered');
-      if (coordinator !== undefined) return coordinator.retry(message, messageKey, claim.delivery);
+      if (held !== undefined) return held.retry(message, messageKey, claim.delivery);
       return this.#options.dedupStore.waitForReply(messageKey, this.#options.passiveWindowMs).then((replyXml) => {
         if (replyXml === undefined) return { replyXml: '', source: 'window-passed', messageKey };
         // The first delivery may have reached another instance: its arrival is known only as the message's CreateTime.
@@ -100,12 +100,12 @@ export class MessageDispatcher {
     const note: DeliveryNote = {};
     const outcome = this.#answer(message, messageKey, note);
     if (!isPromise(outcome)) return this.#settle(message, messageKey, outcome, arrivedAt, note);
-    // A slow handler that still returns a live answer hands it over as soon as it has one.
+    // A slow handler answers `success` when the window passes; a queued answer is handed over as soon as it is queued.
     return this.#window.within(outcome).then((settled) => this.#settle(message, messageKey, settled, arrivedAt, note));
   }
 
-  /** The first delivery's result from what the router gave: a recorded reply, none in time, or a live answer. */
-  #settle(message: InboundMessage, messageKey: string, settled: string | DeferredAnswer | undefined, arrivedAt: number, note: DeliveryNote): DeliveryResult | Promise<DeliveryResult> {
+  /** The first delivery's result from what the router gave: a recorded reply, none in time, or a queued answer. */
+  #settle(message: InboundMessage, messageKey: string, settled: string | QueuedAnswer | undefined, arrivedAt: number, note: DeliveryNote): DeliveryResult | Promise<DeliveryResult> {
     if (settled === undefined) {
       this.#recorder.answered(message, messageKey, 'no_reply', this.#now() - arrivedAt);
       return { replyXml: '', source: 'window-passed', messageKey };
@@ -114,17 +114,17 @@ export class MessageDispatcher {
       this.#recorder.answered(message, messageKey, settled === '' ? 'no_reply' : (note.route ?? 'passive'), this.#now() - arrivedAt, settled);
       return { replyXml: settled, source: 'handled', messageKey };
     }
-    const { coordinator } = this.#options;
-    if (coordinator !== undefined) return coordinator.first(message, messageKey, settled.answer, arrivedAt);
-    const failed = this.#record(messageKey, this.#handlerFailed(new Error('a handler answered with a live answer, but no answer coordinator is configured'), message, messageKey));
+    const { held } = this.#options;
+    if (held !== undefined) return held.first(message, messageKey, arrivedAt);
+    const failed = this.#record(messageKey, this.#handlerFailed(new Error('a handler queued an answer, but no held delivery is configured'), message, messageKey));
     return isPromise(failed) ? failed.then((replyXml) => ({ replyXml, source: 'failed', messageKey })) : { replyXml: failed, source: 'failed', messageKey };
   }
 
   /**
-   * Runs the router; a ready reply is recorded (never throws or rejects), a live answer is returned unrecorded for
-   * the coordinator.
+   * Runs the router; a ready reply is recorded (never throws or rejects); a queued answer is returned unrecorded (the
+   * job's worker records it).
    */
-  #answer(message: InboundMessage, messageKey: string, delivery: DeliveryNote): string | DeferredAnswer | Promise<string | DeferredAnswer> {
+  #answer(message: InboundMessage, messageKey: string, delivery: DeliveryNote): string | QueuedAnswer | Promise<string | QueuedAnswer> {
     const { router, log, appId } = this.#options;
     let result: HandlerResult | Promise<HandlerResult>;
     try {
@@ -140,9 +140,9 @@ export class MessageDispatcher {
     );
   }
 
-  /** A ready reply is recorded for retries; a live answer goes on unrecorded (the coordinator records it). */
-  #recordResult(message: InboundMessage, messageKey: string, reply: HandlerResult): string | DeferredAnswer | Promise<string> {
-    return isDeferredAnswer(reply) ? reply : this.#record(messageKey, this.#replyXml(message, messageKey, reply));
+  /** A ready reply is recorded for retries; a queued answer goes on unrecorded (the job's worker records it). */
+  #recordResult(message: InboundMessage, messageKey: string, reply: HandlerResult): string | QueuedAnswer | Promise<string> {
+    return isQueuedAnswer(reply) ? reply : this.#record(messageKey, this.#replyXml(message, messageKey, reply));
   }
 
   #replyXml(message: InboundMessage, messageKey: string, reply: Reply | undefined): string {

@@ -17,7 +17,7 @@
 import type { Logger } from 'pino';
 import type { InboundMessage, MessageKind } from '../wechat/message/types.js';
 import type { Reply } from '../wechat/reply/types.js';
-import type { DeferredAnswer } from './delivery-result.js';
+import type { QueuedAnswer } from './delivery-result.js';
 
 /**
  * How a handler's ready reply reaches the user, when it is not an ordinary passive answer (a pickup page): read
@@ -38,8 +38,8 @@ export interface HandlerContext {
   delivery?: DeliveryNote;
 }
 
-/** A ready reply, a live answer (AI: delivered by the answer coordinator), or undefined for none. */
-export type HandlerResult = Reply | DeferredAnswer | undefined;
+/** A ready reply, a queued answer (AI: produced and delivered by a job), or undefined for none. */
+export type HandlerResult = Reply | QueuedAnswer | undefined;
 /** Runs the later handlers with `context` (default: the current one). */
 export type Next = (context?: HandlerContext) => HandlerResult | Promise<HandlerResult>;
 export type Handler = (context: HandlerContext, next: Next) => HandlerResult | Promise<HandlerResult>;

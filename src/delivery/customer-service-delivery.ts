@@ -3,11 +3,18 @@
  * as the first complete paragraph or sentence group has streamed in, later ones as more completes, with the typing
  * indicator shown in between.
  *
- * WeChat allows a limited number of customer-service messages per user message (`quota`, 5 by default), each at
- * most 2048 bytes. So at most `quota - 1` messages are sent while the answer streams; the last one waits for the
- * end: if what remains fits, it is sent whole; otherwise it carries the start of the rest and a link to the full
- * answer (`/a/:id`, when PUBLIC_BASE_URL is set) or a pickup hint, and the rest is left for pickup. Nothing is lost
- * and the quota is never exceeded.
+ * WeChat allows a limited number of customer-service messages per user interaction (5 after a message, 3 after a
+ * menu click, subscribe or scan), each at most 2048 bytes. The ledger counts them where every instance sees them
+ * (delivery/state/customer-service-ledger.ts): an answer may send at most `quota` (5) and never more than the user's
+ * allowance left. At most `limit - 1` messages are sent while the answer streams; the last one waits for the end:
+ * if what remains fits, it is sent whole; otherwise it carries the start of the rest and a link to the full answer
+ * (`/a/:id`, when PUBLIC_BASE_URL is set) or a pickup hint, and the rest is left for pickup. Nothing is lost and the
+ * allowance is never exceeded.
+ *
+ * Every message is recorded in the ledger before it is sent (`take`). A delivery taken over from an instance that
+ * died part-way finds the messages already sent and continues after them: none is sent twice (one whose sending
+ * was cut off is counted as sent). Two workers on one answer cannot both send a message: the second one's `take`
+ * finds it taken and stops.
  *
  * When WeChat refuses (48001 no permission, 45015 outside the 48-hour window, 45047 quota used up), what was not
  * sent is left for pickup; 48001 is also remembered, so later answers take the passive route.
@@ -18,6 +25,8 @@ import type { AnswerArchive } from './answer-archive.js';
 import type { CustomerServicePermission } from './customer-service-permission.js';
 import type { AnswerMedia, LiveAnswer } from './live-answer.js';
 import { TEXT_MESSAGE_MAX_BYTES, type PickupBox } from './pickup-box.js';
+import type { CustomerServiceLedger } from './state/customer-service-ledger.js';
+import { textAfterSent } from './text/text-after-sent.js';
 import { StreamSegmenter } from './text/first-complete-chunk.js';
 import { markdownToWeChatText } from './text/markdown-to-text.js';
 import { splitByUtf8Bytes, utf8ByteLength } from './text/split-by-bytes.js';
@@ -37,9 +46,10 @@ export interface CustomerServiceDeliveryOptions {
   pickup: PickupBox;
   archive: AnswerArchive;
   permission: CustomerServicePermission;
+  ledger: CustomerServiceLedger;
   /** `PUBLIC_BASE_URL`: long answers link to `{publicBaseUrl}/a/{id}`; without it, the rest is left for pickup. */
   publicBaseUrl?: string;
-  /** Customer-service messages per user message (default 5). */
+  /** Customer-service messages one answer may send at most (default 5), within the user's allowance. */
   quota?: number;
   log: Logger;
 }
@@ -51,12 +61,23 @@ export type CustomerServiceOutcome =
   | 'truncated'
   /** Sent up to the quota; the last message links to the full answer (`/a/:id`). */
   | 'linked'
-  /** WeChat refused; what was not sent is left for pickup. */
-  | 'refused';
+  /** WeChat refused, or the user's allowance was used up; what was not sent is left for pickup. */
+  | 'refused'
+  /** Stopped without finishing: the job was stopped (shutdown) or another worker is delivering this answer. */
+  | 'stopped';
+
+export interface CustomerServiceSendOptions {
+  /** The message's dedup key: the ledger's record of this answer. */
+  messageKey: string;
+  /** Aborted on shutdown: nothing more is sent (the job goes back to the queue and resumes elsewhere). */
+  signal?: AbortSignal;
+}
 
 interface StreamState {
-  /** Messages sent for this user message. */
+  /** Messages recorded for this answer (sent, by this run or an earlier one). */
   sent: number;
+  /** Messages this answer may send in all. */
+  limit: number;
   /** WeChat text pieces ready but not sent yet. */
   unsent: string[];
   /** How much of the answer's Markdown went into the segmenter. */
@@ -68,6 +89,15 @@ const FULL_MESSAGE_BYTES = 1_600;
 
 const REFUSALS: ReadonlySet<number> = new Set([48001, 45015, 45047]);
 
+/** How an image or voice message is recorded in the ledger (`[image]`, `[voice]`). */
+const MEDIA_MARKER = /^\[(image|voice)\]$/;
+
+/** Thrown inside a delivery when it must stop without leaving anything for pickup (see `'stopped'`). */
+class DeliveryStopped extends Error {}
+
+/** Thrown inside a delivery when the ledger finds the user's allowance used up. */
+class AllowanceUsedUp extends Error {}
+
 export class CustomerServiceDelivery {
   readonly #options: CustomerServiceDeliveryOptions;
   readonly #quota: number;
@@ -78,51 +108,110 @@ export class CustomerServiceDelivery {
   }
 
   /**
-   * Sends `answer` to `openId` as it streams. `skipText` is text already delivered passively (the start of the
-   * answer), which is not repeated. Never rejects.
+   * Sends `answer` to `openId` as it streams; after a takeover, continues after the messages an earlier run sent.
+   * Never rejects.
    */
-  async deliver(openId: string, answer: LiveAnswer, options: { messageKey: string; skipText?: string } = { messageKey: '' }): Promise<CustomerServiceOutcome> {
+  async deliver(openId: string, answer: LiveAnswer, options: CustomerServiceSendOptions): Promise<CustomerServiceOutcome> {
     const { log } = this.#options;
-    const state: StreamState = { sent: 0, unsent: [] };
+    const state: StreamState = { sent: 0, limit: this.#quota, unsent: [] };
     try {
-      return await this.#stream(openId, answer, options.skipText ?? '', state);
-    } catch (error) {
-      const refused = error instanceof WeChatApiError && REFUSALS.has(error.errcode);
-      if (error instanceof WeChatApiError && error.errcode === 48001) await this.#options.permission.set('denied').catch(() => {});
-      log.warn({ messageKey: options.messageKey, err: error, sent: state.sent }, refused
-        ? 'WeChat refused a customer-service message; the rest of the answer is left for pickup'
-        : 'sending customer-service messages failed; the rest of the answer is left for pickup');
+      const earlier = await this.#begin(openId, options.messageKey, state);
+      if (earlier.length === 0) return await this.#stream(openId, answer, state, options);
       const finished = await answer.whenFinished();
-      const rest = [...state.unsent, ...this.#pieces(this.#remainder(finished.text, options.skipText ?? '', state))].join('\n\n');
-      if (rest.trim() !== '') await this.#options.pickup.leave(openId, rest).catch((pickupError: unknown) => log.error({ err: pickupError }, 'could not leave the answer for pickup'));
+      const text = markdownToWeChatText(finished.text);
+      const rest = textAfterSent(text, earlier.filter((sent) => !MEDIA_MARKER.test(sent)));
+      const uncertain = earlier.slice(await this.#options.ledger.confirmed(options.messageKey));
+      log.info({ messageKey: options.messageKey, sent: earlier.length, uncertain: uncertain.length, matched: rest !== undefined }, 'continuing a customer-service delivery taken over from an earlier run');
+      if (rest !== undefined) {
+        // A message whose sending was cut off may not have arrived: never sent again, it is left for pickup, and
+        // the next message says so.
+        if (uncertain.length === 0) return await this.#sendRest(openId, rest, answer, finished.media, state, options);
+        await this.#options.pickup.leave(openId, uncertain.join('\n\n'));
+        const note = `（上一条消息可能没有送达，回复「${this.#options.pickup.keyword}」查看）`;
+        return await this.#sendRest(openId, rest === '' ? note : `${note}\n\n${rest}`, answer, finished.media, state, options);
+      }
+      // Produced anew and different from what was sent: the new answer is left for pickup whole, and the user told.
+      await this.#options.pickup.leave(openId, text);
+      await this.#send(openId, `（回答中断了，回复「${this.#options.pickup.keyword}」查看完整回答）`, state, options);
+      return 'truncated';
+    } catch (error) {
+      if (error instanceof DeliveryStopped || options.signal?.aborted === true) return 'stopped';
+      await this.#failed(openId, error, state, options, async () => {
+        const finished = await answer.whenFinished();
+        return [...state.unsent, ...this.#pieces(finished.text.slice(state.consumed ?? 0))].join('\n\n');
+      });
       return 'refused';
     }
   }
 
   /**
    * Sends an answer's remaining WeChat text (already converted, e.g. what followed a passive first part) within the
-   * quota, the same way the end of a streamed answer is sent. Never rejects.
+   * limit, the same way the end of a streamed answer is sent; after a takeover, continues after what was sent.
+   * Never rejects.
    */
-  async deliverText(openId: string, text: string, answer: LiveAnswer, options: { messageKey: string; media?: AnswerMedia[] }): Promise<CustomerServiceOutcome> {
-    const state = { sent: 0, unsent: splitByUtf8Bytes(text, TEXT_MESSAGE_MAX_BYTES) };
+  async deliverText(openId: string, text: string, answer: LiveAnswer, options: CustomerServiceSendOptions & { media?: AnswerMedia[] }): Promise<CustomerServiceOutcome> {
+    const state: StreamState = { sent: 0, limit: this.#quota, unsent: [] };
     try {
-      while (state.unsent.length > 1 && state.sent < this.#quota - 1) {
-        await this.#options.channel.sendText(openId, this.#takeMerged(state.unsent));
-        state.sent += 1;
-      }
-      return await this.#finish(openId, answer, options.media ?? [], state);
+      const earlier = await this.#begin(openId, options.messageKey, state);
+      const rest = earlier.length === 0 ? text : textAfterSent(text, earlier.filter((sent) => !MEDIA_MARKER.test(sent))) ?? '';
+      return await this.#sendRest(openId, rest, answer, options.media ?? [], state, options);
     } catch (error) {
-      if (error instanceof WeChatApiError && error.errcode === 48001) await this.#options.permission.set('denied').catch(() => {});
-      this.#options.log.warn({ messageKey: options.messageKey, err: error, sent: state.sent }, 'sending customer-service messages failed; the rest of the answer is left for pickup');
-      if (state.unsent.length > 0) await this.#options.pickup.leave(openId, state.unsent.join('\n\n')).catch(() => {});
+      if (error instanceof DeliveryStopped || options.signal?.aborted === true) return 'stopped';
+      await this.#failed(openId, error, state, options, async () => state.unsent.join('\n\n'));
       return 'refused';
     }
   }
 
-  async #stream(openId: string, answer: LiveAnswer, skipText: string, state: StreamState): Promise<CustomerServiceOutcome> {
+  /** Reads what an earlier run sent of this answer and how many messages it may send in all. */
+  async #begin(openId: string, messageKey: string, state: StreamState): Promise<string[]> {
+    const { ledger } = this.#options;
+    const [earlier, allowance] = await Promise.all([ledger.sent(messageKey), ledger.allowance(openId)]);
+    state.sent = earlier.length;
+    state.limit = Math.min(this.#quota, earlier.length + allowance);
+    return earlier;
+  }
+
+  /** After a refusal or failure: logs it, remembers 48001, and leaves what was not sent for pickup. */
+  async #failed(openId: string, error: unknown, state: StreamState, options: CustomerServiceSendOptions, unsentText: () => Promise<string>): Promise<void> {
+    const { log, permission, pickup } = this.#options;
+    const refused = error instanceof AllowanceUsedUp || (error instanceof WeChatApiError && REFUSALS.has(error.errcode));
+    if (error instanceof WeChatApiError && error.errcode === 48001) await permission.set('denied').catch(() => {});
+    log.warn({ messageKey: options.messageKey, err: error, sent: state.sent }, refused
+      ? 'WeChat refused a customer-service message (or the user\'s allowance is used up); the rest of the answer is left for pickup'
+      : 'sending customer-service messages failed; the rest of the answer is left for pickup');
+    const rest = await unsentText();
+    if (rest.trim() !== '') await pickup.leave(openId, rest).catch((pickupError: unknown) => log.error({ err: pickupError }, 'could not leave the answer for pickup'));
+  }
+
+  /** Records message `state.sent` in the ledger, sends it, and confirms it once WeChat accepted it. */
+  async #send(openId: string, text: string, state: StreamState, options: CustomerServiceSendOptions): Promise<void> {
+    await this.#record(openId, text, state, options);
+    await this.#options.channel.sendText(openId, text);
+    await this.#options.ledger.confirm(options.messageKey, state.sent - 1);
+  }
+
+  async #record(openId: string, text: string, state: StreamState, options: CustomerServiceSendOptions): Promise<void> {
+    if (options.signal?.aborted === true) throw new DeliveryStopped('the job was stopped');
+    const taken = await this.#options.ledger.take(openId, options.messageKey, state.sent, text);
+    if (taken === 'taken') throw new DeliveryStopped('another worker is delivering this answer');
+    if (taken === 'quota') throw new AllowanceUsedUp('the user\'s customer-service allowance is used up');
+    state.sent += 1;
+  }
+
+  /** The rest of an answer as text (and media) within the limit, the last message as the end of a stream. */
+  async #sendRest(openId: string, text: string, answer: LiveAnswer, media: AnswerMedia[], state: StreamState, options: CustomerServiceSendOptions): Promise<CustomerServiceOutcome> {
+    state.unsent = text.trim() === '' ? [] : splitByUtf8Bytes(text, TEXT_MESSAGE_MAX_BYTES);
+    while (state.unsent.length > 1 && state.sent < state.limit - 1) {
+      const message = this.#takeMerged(state.unsent);
+      await this.#send(openId, message, state, options);
+    }
+    return this.#finish(openId, answer, media, state, options);
+  }
+
+  async #stream(openId: string, answer: LiveAnswer, state: StreamState, options: CustomerServiceSendOptions): Promise<CustomerServiceOutcome> {
     const { channel } = this.#options;
     const segmenter = new StreamSegmenter({ maxBytes: TEXT_MESSAGE_MAX_BYTES });
-    let consumed = skipText.length;
+    let consumed = 0;
     void channel.typing(openId).catch(() => {});
     for (;;) {
       const text = answer.text;
@@ -134,41 +223,42 @@ export class CustomerServiceDelivery {
       const finished = answer.finished;
       if (finished !== undefined) state.unsent.push(...this.#pieces(segmenter.flush().join('\n\n')));
       // While the answer streams, keep the last allowed message for the end. The first message goes as soon as a
-      // paragraph is complete; later ones wait until they are nearly full, so the quota carries as much as it can.
-      while (state.unsent.length > 0 && state.sent < this.#quota - 1 && (state.sent === 0 || finished !== undefined || this.#unsentBytes(state) >= FULL_MESSAGE_BYTES)) {
-        await channel.sendText(openId, this.#takeMerged(state.unsent));
-        state.sent += 1;
+      // paragraph is complete; later ones wait until they are nearly full, so the limit carries as much as it can.
+      while (state.unsent.length > 0 && state.sent < state.limit - 1 && (state.sent === 0 || finished !== undefined || this.#unsentBytes(state) >= FULL_MESSAGE_BYTES)) {
+        await this.#send(openId, this.#takeMerged(state.unsent), state, options);
         if (answer.finished === undefined) void channel.typing(openId).catch(() => {});
       }
-      if (finished !== undefined) return this.#finish(openId, answer, finished.media, state);
+      if (finished !== undefined) return this.#finish(openId, answer, finished.media, state, options);
       await answer.nextChange();
     }
   }
 
-  async #finish(openId: string, answer: LiveAnswer, media: AnswerMedia[], state: { sent: number; unsent: string[] }): Promise<CustomerServiceOutcome> {
+  async #finish(openId: string, answer: LiveAnswer, media: AnswerMedia[], state: StreamState, options: CustomerServiceSendOptions): Promise<CustomerServiceOutcome> {
     const { channel, log } = this.#options;
     let outcome: CustomerServiceOutcome = 'delivered';
     if (state.unsent.length > 0) {
       const rest = state.unsent.join('\n\n');
-      if (state.sent < this.#quota && utf8ByteLength(rest) <= TEXT_MESSAGE_MAX_BYTES) {
-        await channel.sendText(openId, rest);
+      if (state.sent < state.limit && utf8ByteLength(rest) <= TEXT_MESSAGE_MAX_BYTES) {
+        await this.#send(openId, rest, state, options);
         state.unsent = [];
-        state.sent += 1;
-      } else {
+      } else if (state.sent < state.limit) {
         const last = await this.#lastMessage(openId, answer, rest);
-        await channel.sendText(openId, last.text);
+        await this.#send(openId, last.text, state, options);
         state.unsent = [];
-        state.sent += 1;
         outcome = last.linked ? 'linked' : 'truncated';
+      } else {
+        throw new AllowanceUsedUp('no customer-service message left for the rest of the answer');
       }
     }
     for (const item of media) {
-      if (state.sent >= this.#quota || channel.sendMedia === undefined || channel.uploadMedia === undefined) {
+      if (state.sent >= state.limit || channel.sendMedia === undefined || channel.uploadMedia === undefined) {
         log.warn({ kind: item.kind }, 'an image or voice of the answer could not be sent (quota used up or media not supported)');
         continue;
       }
-      await channel.sendMedia(openId, item.kind, await channel.uploadMedia(item));
-      state.sent += 1;
+      const mediaId = await channel.uploadMedia(item);
+      await this.#record(openId, `[${item.kind}]`, state, options);
+      await channel.sendMedia(openId, item.kind, mediaId);
+      await this.#options.ledger.confirm(options.messageKey, state.sent - 1);
     }
     return outcome;
   }
@@ -204,10 +294,5 @@ export class CustomerServiceDelivery {
     let message = pieces.shift() ?? '';
     while (pieces.length > 0 && utf8ByteLength(`${message}\n\n${pieces[0]}`) <= TEXT_MESSAGE_MAX_BYTES) message = `${message}\n\n${pieces.shift()}`;
     return message;
-  }
-
-  /** Markdown not yet pushed into the segmenter when a failure interrupted the stream. */
-  #remainder(text: string, skipText: string, state: StreamState): string {
-    return text.slice(state.consumed ?? skipText.length);
   }
 }

@@ -29,9 +29,14 @@ export interface FinishedAnswer {
   outcome: AnswerOutcome;
 }
 
+/** A new unguessable answer id (the `/a/:id` link and the log lines' `answerId`). */
+export function newAnswerId(): string {
+  return randomBytes(12).toString('base64url');
+}
+
 export class LiveAnswer {
   /** Unguessable: doubles as the `/a/:id` id and the pickup reference. */
-  readonly id = randomBytes(12).toString('base64url');
+  readonly id: string;
   readonly startedAt = Date.now();
   #text = '';
   readonly #media: AnswerMedia[] = [];
@@ -41,7 +46,8 @@ export class LiveAnswer {
   readonly #done: Promise<FinishedAnswer>;
   #resolveDone!: (answer: FinishedAnswer) => void;
 
-  constructor() {
+  constructor(id: string = newAnswerId()) {
+    this.id = id;
     this.#done = new Promise((resolve) => {
       this.#resolveDone = resolve;
     });

@@ -299,7 +299,6 @@ export class BullAnswerQueue implements AnswerQueue {
       await settledBefore([this.#workerClosed], Date.now() + HAND_BACK_GRACE_MS);
     }
     const finished = this.#finished - finishedBefore;
-    if (unfinished.length > 0) this.#log.warn({ unfinished }, 'answer jobs handed back to the queue at shutdown');
     return { finished, unfinished, handedBack: true };
   }
 

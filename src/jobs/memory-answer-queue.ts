@@ -130,7 +130,8 @@ export class MemoryAnswerQueue implements AnswerQueue {
     this.#busyUsers.add(user);
     const settled = Promise.resolve()
       .then(() => processor(job, controller.signal))
-      .catch((error: unknown) => this.#recordFailure(job, error))
+      // A job stopped by the shutdown did not fail: the shutdown reports it (server.ts logs one line for all).
+      .catch((error: unknown) => (controller.signal.aborted ? undefined : this.#recordFailure(job, error)))
       .finally(() => {
         this.#running.delete(job.messageKey);
         this.#busyUsers.delete(user);
@@ -166,9 +167,6 @@ export class MemoryAnswerQueue implements AnswerQueue {
     const stillRunning = [...this.#running.values()];
     for (const running of stillRunning) running.controller.abort(new Error('shutdown: the answer job was abandoned'));
     const unfinished = [...stillRunning.map((running) => running.job.messageKey), ...neverStarted];
-    if (unfinished.length > 0) {
-      this.#log.warn({ unfinished, running: stillRunning.length, neverStarted: neverStarted.length }, 'answer jobs abandoned at shutdown');
-    }
     return { finished, unfinished, handedBack: false };
   }
 }

@@ -94,6 +94,19 @@ export function runCustomerServiceLedgerContract(name: string, create: CreateCus
       });
     }
 
+    contractTest('confirmations: counted from the first message, seen by every instance, never lowered', async ({ ledger, other }) => {
+      await ledger.grant('oUser', 'message');
+      assert.equal(await ledger.confirmed('m1'), 0);
+      assert.equal(await ledger.take('oUser', 'm1', 0, 'first'), 'ok');
+      assert.equal(await ledger.take('oUser', 'm1', 1, 'second'), 'ok');
+      await ledger.confirm('m1', 0);
+      assert.equal(await other.confirmed('m1'), 1, 'the second message was recorded but not confirmed: its arrival is unknown');
+      await other.confirm('m1', 1);
+      await ledger.confirm('m1', 0);
+      assert.equal(await ledger.confirmed('m1'), 2);
+      assert.equal(await ledger.confirmed('m2'), 0);
+    });
+
     contractTest('allowances are per user', async ({ ledger }) => {
       await ledger.grant('oMessage', 'message');
       await ledger.grant('oClick', 'menu');

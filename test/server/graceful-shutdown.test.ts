@@ -149,7 +149,7 @@ describe('graceful shutdown: a callback whose body is still coming when the shut
     await closed;
     assert.match(response, /^HTTP\/1\.1 503 /);
     assert.match(response, /\r\nconnection: close\r\n/i);
-    assert.deepEqual(await shutdown, { finished: 0, abandoned: [] });
+    assert.deepEqual(await shutdown, { finished: 0, unfinished: [], handedBack: false });
     assert.equal(modelOf(stack).chatRequests().length, 0);
   });
 });

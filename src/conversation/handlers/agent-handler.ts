@@ -1,50 +1,23 @@
 /**
- * The AI behind the account: turns a user's message into a live answer produced by the configured agent — with
- * the user's conversation context, the tools, and the resilience policy (timeout, retries, circuit breaker,
- * bounded concurrency) — and returns it at once for the answer coordinator to deliver as it comes.
- *
- * Messages of one user are answered one after the other (a user's second question waits for the first answer),
- * so answers arrive in order and each sees the previous turn in its context.
+ * The router's last handler when an AI service is configured: a message the AI should answer becomes a job on the
+ * answer queue (jobs/answer-queue.ts) — before any model is called — and the delivery is held until the job's
+ * worker records the answer's route in the dedup store (delivery/held-delivery.ts). Whatever the AI is not asked
+ * about gets a ready reply here: a video notice, and a voice message that cannot be transcribed.
  */
-import type { Logger } from 'pino';
-import type { Agent, ChatMessage, ImagePart, TextPart, UserContent } from '../../ai/agent.js';
-import { isAgentTimeout } from '../../ai/resilience-errors.js';
-import type { ResiliencePolicy } from '../../ai/resilience.js';
-import { runAgent, type RunFinish } from '../../ai/run-agent.js';
-import type { ToolRegistry } from '../../ai/tools/tool-registry.js';
-import { LiveAnswer } from '../../delivery/live-answer.js';
-import type { InboundMessage } from '../../wechat/message/types.js';
-import type { ContextStore } from '../context/context-store.js';
-import { lazyChild } from '../../logging/lazy-child.js';
-import type { Metrics } from '../../metrics/metrics.js';
+import type { Agent } from '../../ai/agent.js';
+import { newAnswerId } from '../../delivery/live-answer.js';
+import type { AnswerQueue } from '../../jobs/answer-queue.js';
+import { isUserMessage } from '../../jobs/produce-answer.js';
 import type { Handler, HandlerResult } from '../router.js';
-import { UserQueue } from '../user-queue.js';
-import { AiCallMeter, type AiCall } from './ai-call-meter.js';
-
-/** Fetches a message's media from WeChat (images for models that cannot fetch URLs, voice to transcribe). */
-export type MediaDownloader = (mediaId: string) => Promise<{ data: Uint8Array; mimeType: string }>;
 
 export interface AgentHandlerOptions {
-  agent: Agent;
-  policy: ResiliencePolicy;
-  context: ContextStore;
-  tools?: ToolRegistry;
-  /** `SYSTEM_PROMPT`. */
-  systemPrompt?: string;
-  /** `EXTERNAL_SERVICE_TIMEOUT_MSG` and `EXTERNAL_SERVICE_ERROR_MSG`. */
-  timeoutMessage: string;
-  errorMessage: string;
-  /** Without it, images go by URL only and voice needs WeChat's recognition. */
-  downloadMedia?: MediaDownloader;
-  /** Converts audio the agent cannot take (WeChat's AMR) into something it can; absent = sent as it is. */
-  convertAudio?: (audio: { data: Uint8Array; mimeType: string }) => Promise<{ data: Uint8Array; mimeType: string } | undefined>;
-  /** `VOICE_REPLY`: a voice message also gets the answer spoken (when the agent can `speak`). */
-  voiceReply?: boolean;
-  log: Logger;
-  /** Counts the AI calls (labelled with the agent's name and `model`) and the answers in flight. */
-  metrics?: Metrics;
-  /** The model, for the metrics' `model` label (default `unknown`). */
-  model?: string;
+  queue: AnswerQueue;
+  agent: Pick<Agent, 'transcribe'>;
+  /** Whether the message's media can be downloaded (the WeChat API is configured). */
+  canDownloadMedia: boolean;
+  /** Whether WeChat's AMR/Speex voice can be converted for the agent (ffmpeg found). */
+  canConvertAudio: boolean;
+  now?: () => number;
 }
 
 /** Replies for what the agent is not asked about. */
@@ -52,139 +25,21 @@ const VIDEO_NOTICE = '收到你的视频啦，不过我暂时还看不了视频�
 const VOICE_UNAVAILABLE = '抱歉，我暂时听不了语音，请发文字给我吧。';
 
 export function agentHandler(options: AgentHandlerOptions): Handler {
-  const queue = new UserQueue();
-  const { metrics } = options;
-  const meter = metrics ? new AiCallMeter(metrics, { provider: options.agent.name, model: options.model ?? 'unknown' }) : undefined;
-  return (context, next): HandlerResult | Promise<HandlerResult> => {
-    const { message } = context;
+  const now = options.now ?? Date.now;
+  return async (context, next): Promise<HandlerResult> => {
+    const { message, messageKey } = context;
     if (message.kind === 'video' || message.kind === 'shortvideo') return { type: 'text', content: VIDEO_NOTICE };
     if (!isUserMessage(message)) return next();
     if (message.kind === 'voice' && !message.recognition) {
-      const canTranscribe = options.downloadMedia !== undefined && options.agent.transcribe !== undefined;
+      const canTranscribe = options.canDownloadMedia && options.agent.transcribe !== undefined;
       // WeChat records AMR (or Speex); without a converter only formats the service takes could be transcribed.
-      const needsConverter = !/^(mp3|wav|m4a|ogg|webm|flac)$/i.test(message.format) && options.convertAudio === undefined;
+      const needsConverter = !/^(mp3|wav|m4a|ogg|webm|flac)$/i.test(message.format) && !options.canConvertAudio;
       if (!canTranscribe || needsConverter) {
-        context.log.info({ messageKey: context.messageKey, format: message.format, canTranscribe, needsConverter }, 'voice message without recognition cannot be transcribed here');
+        context.log.info({ messageKey, format: message.format, canTranscribe, needsConverter }, 'voice message without recognition cannot be transcribed here');
         return { type: 'text', content: VOICE_UNAVAILABLE };
       }
     }
-    const answer = new LiveAnswer();
-    const log = lazyChild(context.log, { messageKey: context.messageKey, answerId: answer.id });
-    if (metrics !== undefined) {
-      metrics.answersInFlight.inc();
-      void answer.whenFinished().then(() => metrics.answersInFlight.dec());
-    }
-    void queue.run(message.fromUserName, () => produce(options, message, answer, log, meter));
-    return { type: 'answer', answer };
+    await options.queue.add({ messageKey, message, arrivedAt: now(), answerId: newAnswerId() });
+    return { type: 'queued' };
   };
-}
-
-type UserMessage = Extract<InboundMessage, { kind: 'text' | 'image' | 'voice' | 'location' | 'link' }>;
-
-function isUserMessage(message: InboundMessage): message is UserMessage {
-  return message.kind === 'text' || message.kind === 'image' || message.kind === 'voice' || message.kind === 'location' || message.kind === 'link';
-}
-
-/** Runs the agent for one message into `answer`; never rejects. */
-async function produce(options: AgentHandlerOptions, message: UserMessage, answer: LiveAnswer, log: Logger, meter: AiCallMeter | undefined): Promise<void> {
-  const { agent, policy, context, tools, systemPrompt, timeoutMessage, errorMessage } = options;
-  const userId = message.fromUserName;
-  const startedAt = Date.now();
-  let call: AiCall | undefined;
-  try {
-    const content = await userContent(options, message);
-    const stored = await context.load(userId);
-    const userMessage: ChatMessage = { role: 'user', content };
-    const messages: ChatMessage[] = [...(systemPrompt ? [{ role: 'system' as const, content: systemPrompt }] : []), ...stored.messages, userMessage];
-    const session = {
-      get: (key: string): unknown => stored.session[key],
-      set: (key: string, value: unknown): void => {
-        stored.session[key] = value;
-        context.setSession(userId, key, value).catch((error: unknown) => log.warn({ err: error }, 'could not store the agent session'));
-      },
-    };
-    const inbound = { messageType: message.kind, content: textOf(content), timestamp: message.createTime };
-    let finish: RunFinish | undefined;
-    let hasMedia = false;
-    call = meter?.start();
-    for await (const part of policy.stream((signal) => runAgent(agent, { userId, messages, signal, session, inbound }, { ...(tools ? { tools } : {}), log }))) {
-      if (part.type === 'text-delta') {
-        call?.text();
-        answer.append(part.text);
-      } else if (part.type === 'media') {
-        hasMedia = true;
-        answer.addMedia({ kind: part.kind, ...(part.url ? { url: part.url } : {}), ...(part.data ? { data: part.data } : {}), ...(part.mimeType ? { mimeType: part.mimeType } : {}) });
-      } else if (part.type === 'finish') finish = part as RunFinish;
-    }
-    call?.succeeded(finish?.usage);
-    call = undefined;
-    if (options.voiceReply === true && message.kind === 'voice' && agent.speak !== undefined && answer.text.trim() !== '') {
-      try {
-        const spoken = await agent.speak(speakableText(answer.text), AbortSignal.timeout(60_000));
-        answer.addMedia({ kind: 'voice', data: spoken.data, mimeType: spoken.mimeType });
-      } catch (error) {
-        log.warn({ err: error }, 'could not speak the answer; it goes as text only');
-      }
-    }
-    // The turn is stored before the answer is released: a user who reads it and asks again at once — perhaps
-    // through another instance, where the per-user queue does not reach — finds it in the context.
-    await context.append(userId, [userMessage, ...(finish?.messages ?? [{ role: 'assistant', content: answer.text }])]).catch((error: unknown) =>
-      log.warn({ err: error }, 'could not store the conversation turn'),
-    );
-    if (answer.text.trim() === '' && answer.finished === undefined && !hasMedia) {
-      // A model that says nothing must not turn into an empty reply the user cannot make sense of.
-      log.warn({ provider: agent.name }, 'the agent answered with nothing; sending EXTERNAL_SERVICE_ERROR_MSG');
-      answer.finish('failed', { replacement: errorMessage });
-      return;
-    }
-    answer.finish('answered');
-    log.info({ provider: agent.name, elapsedMs: Date.now() - startedAt, characters: answer.text.length }, 'agent answered');
-  } catch (error) {
-    call?.failed(error);
-    const timedOut = isAgentTimeout(error);
-    const notice = timedOut ? timeoutMessage : errorMessage;
-    log.warn({ err: error, provider: agent.name, elapsedMs: Date.now() - startedAt, partial: answer.text.length }, timedOut ? 'agent timed out' : 'agent failed');
-    answer.finish(timedOut ? 'timeout' : 'failed', answer.text === '' ? { replacement: notice } : { suffix: notice });
-  }
-}
-
-/** The user's message as the model sees it: text, an image (by URL or bytes), or a voice message's words. */
-async function userContent(options: AgentHandlerOptions, message: UserMessage): Promise<UserContent> {
-  switch (message.kind) {
-    case 'text':
-      return message.content;
-    case 'location':
-      return `[位置] ${message.label || '（未命名地点）'}（纬度 ${message.latitude}，经度 ${message.longitude}）`;
-    case 'link':
-      return `[链接] ${message.title}\n${message.description}\n${message.url}`.trim();
-    case 'image':
-      return imageContent(options, message);
-    case 'voice': {
-      if (message.recognition) return message.recognition;
-      const audio = await options.downloadMedia!(message.mediaId);
-      const converted = (await options.convertAudio?.(audio)) ?? audio;
-      return options.agent.transcribe!(converted, AbortSignal.timeout(60_000));
-    }
-  }
-}
-
-async function imageContent(options: AgentHandlerOptions, message: Extract<UserMessage, { kind: 'image' }>): Promise<UserContent> {
-  const { agent, downloadMedia } = options;
-  const prompt: TextPart = { type: 'text', text: '（用户发来一张图片）' };
-  if (agent.capabilities?.vision !== true) return `[图片] ${message.picUrl}`;
-  if (agent.capabilities.imageUrls === true || downloadMedia === undefined) return [prompt, { type: 'image', url: message.picUrl }];
-  const { data, mimeType } = await downloadMedia(message.mediaId);
-  const image: ImagePart = { type: 'image', data, mimeType };
-  return [prompt, image];
-}
-
-/** WeChat voice messages last at most 60 s: the spoken answer is the start of the text (about 300 characters). */
-function speakableText(text: string): string {
-  const plain = text.replace(/[#*_`>|~-]+/g, ' ').replace(/\s+/g, ' ').trim();
-  return plain.length <= 300 ? plain : `${plain.slice(0, 300)}…`;
-}
-
-function textOf(content: UserContent): string {
-  if (typeof content === 'string') return content;
-  return content.map((part) => (part.type === 'text' ? part.text : part.url ?? '[图片]')).join('\n');
 }

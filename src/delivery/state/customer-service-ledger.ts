@@ -16,7 +16,9 @@
  */
 
 /** What a user did that lets the account send customer-service messages. */
-export type Interaction = 'message' | 'menu' | 'subscribe' | 'scan';
+import type { Interaction } from '../../wechat/message/interaction.js';
+
+export type { Interaction };
 
 /** What one interaction allows: `messages` customer-service messages within `windowMs` of it. */
 export interface CustomerServiceGrant {
@@ -70,6 +72,15 @@ export interface CustomerServiceLedger {
    * (`index` > `sent(messageKey).length`): that is a caller's bug, not a race.
    */
   take(openId: string, messageKey: string, index: number, text: string): Promise<TakeOutcome>;
+
+  /**
+   * Notes that WeChat accepted message `index` of the answer to `messageKey`. A message recorded by `take` but not
+   * confirmed was being sent when its instance died: whether it arrived is unknown (see `confirmed`).
+   */
+  confirm(messageKey: string, index: number): Promise<void>;
+
+  /** How many messages of the answer to `messageKey`, from the first, WeChat is known to have accepted. */
+  confirmed(messageKey: string): Promise<number>;
 
   /** Releases what the ledger holds itself (a Redis ledger leaves its connection to its owner). */
   close(): Promise<void>;

@@ -17,6 +17,8 @@ interface Allowance {
 
 interface AnswerRecord {
   texts: string[];
+  /** Messages WeChat is known to have accepted, from the first. */
+  confirmed?: number;
   expiresAt: number;
 }
 
@@ -56,6 +58,15 @@ export class MemoryCustomerServiceLedger implements CustomerServiceLedger {
     return [...(this.#liveAnswer(messageKey, this.#now())?.texts ?? [])];
   }
 
+  async confirm(messageKey: string, index: number): Promise<void> {
+    const answer = this.#liveAnswer(messageKey, this.#now());
+    if (answer !== undefined) answer.confirmed = Math.max(answer.confirmed ?? 0, index + 1);
+  }
+
+  async confirmed(messageKey: string): Promise<number> {
+    return this.#liveAnswer(messageKey, this.#now())?.confirmed ?? 0;
+  }
+
   async take(openId: string, messageKey: string, index: number, text: string): Promise<TakeOutcome> {
     checkIndex(index);
     const now = this.#now();
@@ -65,7 +76,7 @@ export class MemoryCustomerServiceLedger implements CustomerServiceLedger {
     const allowance = this.#liveAllowance(openId, now);
     if (allowance === undefined || allowance.left <= 0) return 'quota';
     allowance.left -= 1;
-    this.#answers.set(messageKey, { texts: [...recorded, text], expiresAt: now + ANSWER_RECORD_TTL_MS });
+    this.#answers.set(messageKey, { texts: [...recorded, text], confirmed: this.#liveAnswer(messageKey, now)?.confirmed ?? 0, expiresAt: now + ANSWER_RECORD_TTL_MS });
     if (this.#answers.size > this.#nextAnswerPruneAt) this.#nextAnswerPruneAt = prune(this.#answers, now, (answer) => answer.expiresAt);
     return 'ok';
   }

@@ -63,7 +63,13 @@ function script(source: string): Script {
   return { source, sha: createHash('sha1').update(source).digest('hex') };
 }
 
+/** KEYS: confirmed count; ARGV: count, ttl. Raises the count (never lowers it: confirmations may land out of order). */
+const CONFIRM_SCRIPT = `local current = tonumber(redis.call('GET', KEYS[1]) or '0')
+if tonumber(ARGV[1]) > current then redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2]) end
+return 1`;
+
 const GRANT = script(GRANT_SCRIPT);
+const CONFIRM = script(CONFIRM_SCRIPT);
 const TAKE = script(TAKE_SCRIPT);
 const ALLOWANCE = script(ALLOWANCE_SCRIPT);
 
@@ -101,6 +107,14 @@ export class RedisCustomerServiceLedger implements CustomerServiceLedger {
     return this.#redis.lrange(this.#answerKey(messageKey), 0, -1);
   }
 
+  async confirm(messageKey: string, index: number): Promise<void> {
+    await this.#run(CONFIRM, [this.#confirmedKey(messageKey)], [index + 1, ANSWER_RECORD_TTL_MS]);
+  }
+
+  async confirmed(messageKey: string): Promise<number> {
+    return Number((await this.#redis.get(this.#confirmedKey(messageKey))) ?? 0);
+  }
+
   async take(openId: string, messageKey: string, index: number, text: string): Promise<TakeOutcome> {
     checkIndex(index);
     const [outcome, recorded] = (await this.#run(
@@ -116,6 +130,10 @@ export class RedisCustomerServiceLedger implements CustomerServiceLedger {
 
   #allowanceKey(openId: string): string {
     return `${this.#prefix}cs-allowance:${openId}`;
+  }
+
+  #confirmedKey(messageKey: string): string {
+    return `${this.#prefix}cs-confirmed:${messageKey}`;
   }
 
   #answerKey(messageKey: string): string {

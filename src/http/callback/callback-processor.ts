@@ -108,7 +108,7 @@ export class CallbackProcessor {
         (reply) => {
           if (reply === undefined) return undefined;
           const response = this.#respond({ replyXml: reply, source: 'waited', messageKey: '' }, encrypted);
-          return lateReplySent === undefined ? response : { ...response, sent: lateReplySent };
+          return lateReplySent === undefined || reply === '' ? response : { ...response, sent: lateReplySent };
         },
         () => undefined,
       );

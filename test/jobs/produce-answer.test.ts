@@ -1,4 +1,5 @@
-// The agent handler on its own: what reaches the model, what the live answer holds, what the context keeps.
+// The AI side of a job on its own (and the agent handler's ready replies): what reaches the model, what the live
+// answer holds, what the context keeps.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import pino from 'pino';
@@ -6,10 +7,13 @@ import type { Agent, ChatMessage } from '../../src/ai/agent.js';
 import { AgentError } from '../../src/ai/agent.js';
 import { createResiliencePolicy } from '../../src/ai/resilience.js';
 import { MemoryContextStore } from '../../src/conversation/context/memory-context-store.js';
-import { isDeferredAnswer } from '../../src/conversation/delivery-result.js';
-import { agentHandler, type AgentHandlerOptions } from '../../src/conversation/handlers/agent-handler.js';
+import { isQueuedAnswer } from '../../src/conversation/delivery-result.js';
+import { agentHandler } from '../../src/conversation/handlers/agent-handler.js';
 import type { HandlerContext } from '../../src/conversation/router.js';
-import type { FinishedAnswer } from '../../src/delivery/live-answer.js';
+import { LiveAnswer, type FinishedAnswer } from '../../src/delivery/live-answer.js';
+import type { AnswerJob } from '../../src/jobs/answer-job.js';
+import type { AnswerQueue } from '../../src/jobs/answer-queue.js';
+import { createAnswerProducer, isUserMessage, type AnswerProducerOptions } from '../../src/jobs/produce-answer.js';
 import type { InboundMessage } from '../../src/wechat/message/types.js';
 import { finish, scriptedAgent, text } from '../ai/framework/scripted-agent.js';
 
@@ -18,21 +22,32 @@ const base = { toUserName: 'gh_a', fromUserName: 'o_user', createTime: 1_700_000
 const textMessage = (content: string, user = 'o_user'): InboundMessage => ({ ...base, fromUserName: user, kind: 'text', msgType: 'text', content });
 const voice = (recognition?: string, format = 'amr'): InboundMessage => ({ ...base, kind: 'voice', msgType: 'voice', mediaId: 'm1', format, ...(recognition ? { recognition } : {}) });
 
-function setUp(agent: Agent, extra: Partial<AgentHandlerOptions> = {}) {
+function setUp(agent: Agent, extra: Partial<AnswerProducerOptions> = {}) {
   const context = new MemoryContextStore();
-  const handler = agentHandler({
+  const options: AnswerProducerOptions = {
     agent,
     policy: createResiliencePolicy({ retries: 0, timeoutMs: 2_000 }),
     context,
     timeoutMessage: 'timed out',
     errorMessage: 'unavailable',
-    log,
     ...extra,
-  });
+  };
+  const produce = createAnswerProducer(options);
+  // The handler's queue: the jobs it adds are produced right here, one after the other.
+  const jobs: AnswerJob[] = [];
+  const queue = { add: async (job: AnswerJob) => void jobs.push(job) } as unknown as AnswerQueue;
+  const handler = agentHandler({ queue, agent, canDownloadMedia: options.downloadMedia !== undefined, canConvertAudio: options.convertAudio !== undefined });
   const answer = async (message: InboundMessage): Promise<FinishedAnswer | string> => {
     const handlerContext: HandlerContext = { message, appId: 'wx1', messageKey: 'k', log };
     const result = await handler(handlerContext, async () => undefined);
-    if (isDeferredAnswer(result)) return result.answer.whenFinished();
+    if (isQueuedAnswer(result)) {
+      const job = jobs.shift()!;
+      assert.equal(job.messageKey, 'k');
+      assert.ok(isUserMessage(job.message));
+      const live = new LiveAnswer(job.answerId);
+      await produce(job.message, live, log, new AbortController().signal);
+      return live.whenFinished();
+    }
     return result !== undefined && result.type === 'text' ? result.content : JSON.stringify(result);
   };
   return { context, answer };
