@@ -112,28 +112,12 @@ export class CustomerServiceDelivery {
    * Never rejects.
    */
   async deliver(openId: string, answer: LiveAnswer, options: CustomerServiceSendOptions): Promise<CustomerServiceOutcome> {
-    const { log } = this.#options;
     const state: StreamState = { sent: 0, limit: this.#quota, unsent: [] };
     try {
       const earlier = await this.#begin(openId, options.messageKey, state);
       if (earlier.length === 0) return await this.#stream(openId, answer, state, options);
       const finished = await answer.whenFinished();
-      const text = markdownToWeChatText(finished.text);
-      const rest = textAfterSent(text, earlier.filter((sent) => !MEDIA_MARKER.test(sent)));
-      const uncertain = earlier.slice(await this.#options.ledger.confirmed(options.messageKey));
-      log.info({ messageKey: options.messageKey, sent: earlier.length, uncertain: uncertain.length, matched: rest !== undefined }, 'continuing a customer-service delivery taken over from an earlier run');
-      if (rest !== undefined) {
-        // A message whose sending was cut off may not have arrived: never sent again, it is left for pickup, and
-        // the next message says so.
-        if (uncertain.length === 0) return await this.#sendRest(openId, rest, answer, finished.media, state, options);
-        await this.#options.pickup.leave(openId, uncertain.join('\n\n'));
-        const note = `（上一条消息可能没有送达，回复「${this.#options.pickup.keyword}」查看）`;
-        return await this.#sendRest(openId, rest === '' ? note : `${note}\n\n${rest}`, answer, finished.media, state, options);
-      }
-      // Produced anew and different from what was sent: the new answer is left for pickup whole, and the user told.
-      await this.#options.pickup.leave(openId, text);
-      await this.#send(openId, `（回答中断了，回复「${this.#options.pickup.keyword}」查看完整回答）`, state, options);
-      return 'truncated';
+      return await this.#continue(openId, markdownToWeChatText(finished.text), earlier, answer, finished.media, state, options);
     } catch (error) {
       if (error instanceof DeliveryStopped || options.signal?.aborted === true) return 'stopped';
       await this.#failed(openId, error, state, options, async () => {
@@ -153,13 +137,39 @@ export class CustomerServiceDelivery {
     const state: StreamState = { sent: 0, limit: this.#quota, unsent: [] };
     try {
       const earlier = await this.#begin(openId, options.messageKey, state);
-      const rest = earlier.length === 0 ? text : textAfterSent(text, earlier.filter((sent) => !MEDIA_MARKER.test(sent))) ?? '';
-      return await this.#sendRest(openId, rest, answer, options.media ?? [], state, options);
+      if (earlier.length === 0) return await this.#sendRest(openId, text, answer, options.media ?? [], state, options);
+      return await this.#continue(openId, text, earlier, answer, options.media ?? [], state, options);
     } catch (error) {
       if (error instanceof DeliveryStopped || options.signal?.aborted === true) return 'stopped';
       await this.#failed(openId, error, state, options, async () => state.unsent.join('\n\n'));
       return 'refused';
     }
+  }
+
+  /**
+   * After a takeover: sends what follows the messages an earlier run recorded (`earlier`) of the answer's WeChat
+   * `text` and `media`. A message whose sending was cut off (recorded, never confirmed) may not have arrived: it is
+   * never sent again but left for pickup, and the next message says so. An answer produced anew that differs from
+   * what was sent is left for pickup whole, and the user told.
+   */
+  async #continue(openId: string, text: string, earlier: string[], answer: LiveAnswer, media: AnswerMedia[], state: StreamState, options: CustomerServiceSendOptions): Promise<CustomerServiceOutcome> {
+    const { ledger, pickup, log } = this.#options;
+    const texts = earlier.filter((sent) => !MEDIA_MARKER.test(sent));
+    const rest = textAfterSent(text, texts);
+    const uncertain = earlier.slice(await ledger.confirmed(options.messageKey)).filter((sent) => !MEDIA_MARKER.test(sent));
+    log.info({ messageKey: options.messageKey, sent: earlier.length, uncertain: uncertain.length, matched: rest !== undefined }, 'continuing a customer-service delivery taken over from an earlier run');
+    if (rest === undefined) {
+      await pickup.leave(openId, text);
+      await this.#send(openId, `（回答中断了，回复「${pickup.keyword}」查看完整回答）`, state, options);
+      return 'truncated';
+    }
+    let next = rest;
+    if (uncertain.length > 0) {
+      await pickup.leave(openId, uncertain.join('\n\n'));
+      const note = `（上一条消息可能没有送达，回复「${pickup.keyword}」查看）`;
+      next = rest === '' ? note : `${note}\n\n${rest}`;
+    }
+    return this.#sendRest(openId, next, answer, media.slice(earlier.length - texts.length), state, options);
   }
 
   /** Reads what an earlier run sent of this answer and how many messages it may send in all. */

@@ -30,7 +30,7 @@ import type { CustomerServiceChannel, CustomerServiceDelivery } from './customer
 import type { CustomerServicePermission, Permission } from './customer-service-permission.js';
 import type { FinishedAnswer, LiveAnswer } from './live-answer.js';
 import { mediaForPickup } from './media-for-pickup.js';
-import { describeMedia, TEXT_MESSAGE_MAX_BYTES, type PickupBox } from './pickup-box.js';
+import { describeMedia, TEXT_MESSAGE_MAX_BYTES, type PickupBox, type PickupMedia } from './pickup-box.js';
 import { markdownToWeChatText } from './text/markdown-to-text.js';
 import { splitByUtf8Bytes, utf8ByteLength } from './text/split-by-bytes.js';
 
@@ -83,9 +83,14 @@ export class DeliveryPolicy {
     const probe = this.#probe(message.fromUserName, answer, arrivedAt);
     const finished = await until(answer, arrivedAt + passiveWindowMs, this.#now);
     if (signal.aborted) return;
-    if (finished !== undefined) return this.#passive(job, answer, finished, probe, progress, signal);
+    // Passive only when ready within the window: a job that starts late (a backlog, a takeover) may find WeChat's
+    // deliveries over, and goes the way of a slow answer.
+    if (finished !== undefined && this.#now() <= arrivedAt + passiveWindowMs) return this.#passive(job, answer, finished, probe, progress, signal);
 
-    const route = mode === 'passive' ? 'hold' : mode === 'customer_service' || (await probe) === 'allowed' ? 'customer-service' : 'hold';
+    let permission = await probe;
+    // A late job whose answer was ready before the typing probe went out has not asked WeChat yet: it asks now.
+    if (permission === 'unknown' && mode === 'auto') permission = await this.#typingProbe(message.fromUserName, permission);
+    const route = mode === 'passive' ? 'hold' : mode === 'customer_service' || permission === 'allowed' ? 'customer-service' : 'hold';
     if (signal.aborted) return;
     if (route === 'customer-service' && customerService !== undefined) {
       await this.#save(progress, answer, { route: 'customer-service' });
@@ -171,113 +176,107 @@ export class DeliveryPolicy {
     }
   }
 
-  /** A passive reply with an answer that finished in time; a longer one continues by customer service or pickup. */
+  /**
+   * A passive reply with an answer that finished in time. What one reply cannot carry — the rest of a longer text,
+   * the answer's images and voice — follows by customer-service messages when they are allowed, else it is left
+   * for pickup and the reply says so (as for a held answer).
+   */
   async #passive(job: AnswerJob, answer: LiveAnswer, finished: FinishedAnswer, probe: Promise<Permission>, progress: DeliveryProgress, signal: AbortSignal): Promise<void> {
-    const { dedupStore, dedupTtlMs, customerService, pickup, mode, log } = this.#options;
+    const { dedupStore, dedupTtlMs, customerService, mode, log } = this.#options;
     const { message, messageKey, arrivedAt } = job;
     const openId = message.fromUserName;
     const text = markdownToWeChatText(finished.text);
-    let learned: Promise<Permission> | undefined;
-    const permissionNow = (): Promise<Permission> => (learned ??= this.#permissionNow(openId, probe, arrivedAt));
-    if (finished.media.length > 0 && (await this.#passiveMedia(job, answer, finished, text, permissionNow, progress, signal))) return;
-    let head = text;
-    let rest = '';
-    let continued: 'customer-service' | 'pickup' | undefined;
-    let reply = text;
-    if (utf8ByteLength(text) > TEXT_MESSAGE_MAX_BYTES) {
-      continued = mode !== 'passive' && customerService !== undefined && (await permissionNow()) === 'allowed' ? 'customer-service' : 'pickup';
-      const hint = continued === 'pickup' ? `\n\n……（回复「${pickup.keyword}」查看剩余内容）` : '';
-      const [first = '', ...tail] = splitByUtf8Bytes(text, TEXT_MESSAGE_MAX_BYTES - utf8ByteLength(hint));
-      head = first;
-      rest = tail.join('\n\n');
-      reply = head + hint;
-      log.info({ messageKey, bytes: utf8ByteLength(text), continued }, 'answer longer than one message');
+    const needsMore = utf8ByteLength(text) > TEXT_MESSAGE_MAX_BYTES || finished.media.length > 0;
+    const canContinue = needsMore && mode !== 'passive' && customerService !== undefined && (await this.#permissionNow(openId, probe, arrivedAt)) === 'allowed';
+    if (!canContinue) {
+      // The same reply as a held answer's: the rest (text pages, uploaded media) is left for pickup.
+      const reply = await this.#pickupReply(job, finished);
+      if (signal.aborted) return;
+      await this.#save(progress, answer, { route: 'passive', passiveText: reply.head, continued: 'pickup' });
+      const recorded = await dedupStore.completeIfPending(messageKey, reply.replyXml, dedupTtlMs);
+      if (recorded.outcome !== 'set') return this.#late(job, answer, signal);
+      if (reply.rest !== '' || reply.media.length > 0) {
+        await this.#options.pickup.leave(openId, reply.rest, reply.media);
+        // At once: a run after a crash from here on must not leave the rest a second time.
+        await progress.save({ delivered: true });
+      }
+      return;
+    }
+    // Customer-service messages carry the rest: the first media item is the reply when there is no text.
+    let replyXml: string | undefined;
+    let followUp = finished.media;
+    const [firstMedia] = finished.media;
+    if (text.trim() === '' && firstMedia !== undefined) {
+      try {
+        const mediaId = await customerService.channel.uploadMedia!(firstMedia);
+        replyXml = replyTo(message, { type: firstMedia.kind, mediaId }, this.#now());
+        followUp = finished.media.slice(1);
+      } catch (error) {
+        log.warn({ err: error, messageKey }, 'could not upload the answer\'s media for a passive reply; it follows by customer-service message');
+      }
+    }
+    const [head = '', ...tail] = splitByUtf8Bytes(text, TEXT_MESSAGE_MAX_BYTES);
+    const rest = tail.join('\n\n');
+    if (replyXml === undefined && head.trim() === '') {
+      // Only media, and the first could not be uploaded now: everything goes by customer-service messages.
+      await this.#save(progress, answer, { route: 'customer-service' });
+      const recorded = await dedupStore.completeIfPending(messageKey, '', dedupTtlMs);
+      if (recorded.outcome !== 'set') await this.#options.pickup.clearPending(openId, messageKey);
+      return this.#byCustomerService(job, answer, signal);
     }
     if (signal.aborted) return;
-    await this.#save(progress, answer, { route: 'passive', passiveText: head, ...(continued ? { continued } : {}) });
-    const recorded = await dedupStore.completeIfPending(messageKey, replyTo(message, { type: 'text', content: reply }, this.#now()), dedupTtlMs);
+    if (rest !== '') log.info({ messageKey, bytes: utf8ByteLength(text), continued: 'customer-service' }, 'answer longer than one message');
+    await this.#save(progress, answer, { route: 'passive', passiveText: replyXml === undefined ? head : '', continued: 'customer-service' });
+    const recorded = await dedupStore.completeIfPending(messageKey, replyXml ?? replyTo(message, { type: 'text', content: head }, this.#now()), dedupTtlMs);
     if (recorded.outcome !== 'set') return this.#late(job, answer, signal);
-    if (rest === '') return;
-    if (continued === 'customer-service') await customerService!.delivery.deliverText(openId, rest, answer, { messageKey, signal });
-    else await pickup.leave(openId, rest);
-  }
-
-  /**
-   * An answer that is (or includes) an image or voice: uploaded and sent as the passive reply when there is no
-   * text; with text, the text is the passive reply and the media follow as customer-service messages when allowed.
-   * False when the text reply should go ahead.
-   */
-  async #passiveMedia(job: AnswerJob, answer: LiveAnswer, finished: FinishedAnswer, text: string, permissionNow: () => Promise<Permission>, progress: DeliveryProgress, signal: AbortSignal): Promise<boolean> {
-    const { customerService, dedupStore, dedupTtlMs, log } = this.#options;
-    const { message, messageKey } = job;
-    const [media] = finished.media;
-    const channel = customerService?.channel;
-    if (media === undefined) return false;
-    if (channel?.uploadMedia === undefined) {
-      log.warn({ messageKey }, 'the answer includes media, but without the WeChat API it cannot be sent');
-      return false;
-    }
-    const hasText = text.trim() !== '';
-    const followUp = hasText ? finished.media : finished.media.slice(1);
-    if (followUp.length > 0) {
-      if ((await permissionNow()) === 'allowed') void customerService!.delivery.deliverText(message.fromUserName, '', answer, { messageKey, media: followUp, signal });
-      else log.warn({ messageKey, count: followUp.length }, 'media of the answer not sent: customer-service messages are not available');
-    }
-    if (hasText) return false;
-    let replyXml: string;
-    try {
-      const mediaId = await channel.uploadMedia(media);
-      replyXml = replyTo(message, media.kind === 'image' ? { type: 'image', mediaId } : { type: 'voice', mediaId }, this.#now());
-    } catch (error) {
-      log.warn({ err: error, messageKey }, 'could not upload the answer\'s media for a passive reply');
-      return false;
-    }
-    if (signal.aborted) return true;
-    await this.#save(progress, answer, { route: 'passive', passiveText: '' });
-    const recorded = await dedupStore.completeIfPending(messageKey, replyXml, dedupTtlMs);
-    if (recorded.outcome !== 'set') await this.#late(job, answer, signal);
-    return true;
+    if (rest !== '' || followUp.length > 0) await customerService.delivery.deliverText(openId, rest, answer, { messageKey, media: followUp, signal });
   }
 
   /**
    * Held answers: when the answer finishes, offer it to WeChat's retries (`completeIfPending`); if the last delivery
-   * already answered with the placeholder, leave it for pickup instead. Its images and voice are uploaded first (a
-   * pickup has no time for it): an answer that is only media is offered to the retries as a passive media reply;
-   * the media that one reply cannot carry are left for pickup after the text (and the reply says so).
+   * already answered with the placeholder, leave it for pickup instead.
    */
   async #finishHeld(job: AnswerJob, answer: LiveAnswer, signal: AbortSignal): Promise<void> {
-    const { dedupStore, dedupTtlMs, pickup, customerService, log } = this.#options;
+    const { dedupStore, dedupTtlMs, pickup, log } = this.#options;
     const { message, messageKey } = job;
     const openId = message.fromUserName;
     const finished = await answer.whenFinished();
     if (signal.aborted) return;
+    const reply = await this.#pickupReply(job, finished);
+    if (signal.aborted) return;
+    const recorded = await dedupStore.completeIfPending(messageKey, reply.replyXml, dedupTtlMs);
+    if (recorded.outcome === 'set') {
+      if (reply.rest !== '' || reply.media.length > 0) await pickup.leave(openId, reply.rest, reply.media);
+      return;
+    }
+    await pickup.leave(openId, reply.text, reply.uploaded);
+    await pickup.clearPending(openId, messageKey);
+    log.info({ messageKey, answerId: answer.id, media: reply.uploaded.length }, 'answer finished after the last delivery: left for pickup');
+  }
+
+  /**
+   * The passive reply of an answer whose rest can only be picked up. Its images and voice are uploaded first (a
+   * pickup has no time for it; what cannot be uploaded becomes a note in the text): an answer that is only media is
+   * a passive media reply; otherwise the reply is the text — its first part with a hint when longer — and names
+   * the media that follow on the pickup.
+   */
+  async #pickupReply(job: AnswerJob, finished: FinishedAnswer): Promise<{ replyXml: string; head: string; rest: string; media: PickupMedia[]; text: string; uploaded: PickupMedia[] }> {
+    const { pickup, customerService, log } = this.#options;
+    const { message, messageKey } = job;
     const upload = customerService?.channel.uploadMedia?.bind(customerService.channel);
     const { uploaded, note } = await mediaForPickup(finished.media, upload, log, messageKey);
     const text = [markdownToWeChatText(finished.text), note].filter((part) => part.trim() !== '').join('\n\n');
     const [firstMedia] = uploaded;
-    const mediaOnly = text === '' && firstMedia !== undefined;
-    const mediaAfter = mediaOnly ? uploaded.slice(1) : uploaded;
-    let rest = '';
-    let replyXml: string;
-    if (mediaOnly) {
-      replyXml = replyTo(message, { type: firstMedia.kind, mediaId: firstMedia.mediaId }, this.#now());
-    } else {
-      const mediaHint = mediaAfter.length > 0 ? `\n\n（回复「${pickup.keyword}」查看${describeMedia(mediaAfter)}）` : '';
-      const hint = `\n\n……（回复「${pickup.keyword}」查看剩余内容）`;
-      const fits = utf8ByteLength(text + mediaHint) <= TEXT_MESSAGE_MAX_BYTES;
-      const [head = '', ...tail] = fits ? [text] : splitByUtf8Bytes(text, TEXT_MESSAGE_MAX_BYTES - utf8ByteLength(hint));
-      rest = tail.join('\n\n');
-      replyXml = replyTo(message, { type: 'text', content: fits ? head + mediaHint : head + hint }, this.#now());
+    if (text === '' && firstMedia !== undefined) {
+      return { replyXml: replyTo(message, { type: firstMedia.kind, mediaId: firstMedia.mediaId }, this.#now()), head: '', rest: '', media: uploaded.slice(1), text, uploaded };
     }
-    if (signal.aborted) return;
-    const recorded = await dedupStore.completeIfPending(messageKey, replyXml, dedupTtlMs);
-    if (recorded.outcome === 'set') {
-      if (rest !== '' || mediaAfter.length > 0) await pickup.leave(openId, rest, mediaAfter);
-      return;
-    }
-    await pickup.leave(openId, text, uploaded);
-    await pickup.clearPending(openId, messageKey);
-    log.info({ messageKey, answerId: answer.id, media: uploaded.length }, 'answer finished after the last delivery: left for pickup');
+    const mediaHint = uploaded.length > 0 ? `\n\n（回复「${pickup.keyword}」查看${describeMedia(uploaded)}）` : '';
+    const hint = `\n\n……（回复「${pickup.keyword}」查看剩余内容）`;
+    const fits = utf8ByteLength(text + mediaHint) <= TEXT_MESSAGE_MAX_BYTES;
+    const [head = '', ...tail] = fits ? [text] : splitByUtf8Bytes(text, TEXT_MESSAGE_MAX_BYTES - utf8ByteLength(hint));
+    if (!fits) log.info({ messageKey, bytes: utf8ByteLength(text), continued: 'pickup' }, 'answer longer than one message');
+    const replyXml = replyTo(message, { type: 'text', content: fits ? head + mediaHint : head + hint }, this.#now());
+    return { replyXml, head, rest: tail.join('\n\n'), media: uploaded, text, uploaded };
   }
 
   /**
