@@ -71,6 +71,8 @@ export interface CustomerServiceSendOptions {
   messageKey: string;
   /** Aborted on shutdown: nothing more is sent (the job goes back to the queue and resumes elsewhere). */
   signal?: AbortSignal;
+  /** `deliver` only: the answer's first segments already went as the passive reply (see delivery-policy.ts). */
+  skipSegments?: number;
 }
 
 interface StreamState {
@@ -172,6 +174,11 @@ export class CustomerServiceDelivery {
     return this.#sendRest(openId, next, answer, media.slice(earlier.length - texts.length), state, options);
   }
 
+  /** Whether the user may be sent a customer-service message now (WeChat's allowance, as the ledger counts it). */
+  async hasAllowance(openId: string): Promise<boolean> {
+    return (await this.#options.ledger.allowance(openId)) > 0;
+  }
+
   /** Reads what an earlier run sent of this answer and how many messages it may send in all. */
   async #begin(openId: string, messageKey: string, state: StreamState): Promise<string[]> {
     const { ledger } = this.#options;
@@ -222,11 +229,16 @@ export class CustomerServiceDelivery {
     const { channel } = this.#options;
     const segmenter = new StreamSegmenter({ maxBytes: TEXT_MESSAGE_MAX_BYTES });
     let consumed = 0;
+    // Segments do not depend on how the text arrived: the first ones here are those the passive reply carried.
+    let skip = options.skipSegments ?? 0;
     void channel.typing(openId).catch(() => {});
     for (;;) {
       const text = answer.text;
       if (text.length > consumed) {
-        state.unsent.push(...this.#pieces(segmenter.push(text.slice(consumed)).join('\n\n')));
+        const segments = segmenter.push(text.slice(consumed));
+        const skipped = Math.min(skip, segments.length);
+        skip -= skipped;
+        state.unsent.push(...this.#pieces(segments.slice(skipped).join('\n\n')));
         consumed = text.length;
         state.consumed = consumed;
       }

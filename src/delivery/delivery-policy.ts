@@ -32,7 +32,16 @@ import type { FinishedAnswer, LiveAnswer } from './live-answer.js';
 import { mediaForPickup } from './media-for-pickup.js';
 import { describeMedia, TEXT_MESSAGE_MAX_BYTES, type PickupBox, type PickupMedia } from './pickup-box.js';
 import { markdownToWeChatText } from './text/markdown-to-text.js';
+import { firstCompleteChunk } from './text/first-complete-chunk.js';
 import { splitByUtf8Bytes, utf8ByteLength } from './text/split-by-bytes.js';
+import { textAfterSent } from './text/text-after-sent.js';
+
+/**
+ * A streamed answer's first paragraph goes ahead as the passive reply only this long after the message arrived
+ * (and only when the rest may follow by customer-service messages): an answer that is whole by then still goes as
+ * one reply, while the first paragraph of a long stream does not wait for the end of the passive window.
+ */
+export const FIRST_PART_AFTER_MS = 1_500;
 
 export interface DeliveryPolicyOptions {
   mode: ReplyMode;
@@ -81,6 +90,9 @@ export class DeliveryPolicy {
     const { passiveWindowMs, mode, customerService, dedupStore, dedupTtlMs, log } = this.#options;
     const { message, messageKey, arrivedAt } = job;
     const probe = this.#probe(message.fromUserName, answer, arrivedAt);
+    const firstPart = await this.#earlyFirstPart(message.fromUserName, answer, probe, arrivedAt);
+    if (signal.aborted) return;
+    if (firstPart !== undefined) return this.#firstPartFirst(job, answer, firstPart, progress, signal);
     const finished = await until(answer, arrivedAt + passiveWindowMs, this.#now);
     if (signal.aborted) return;
     // Passive only when ready within the window: a job that starts late (a backlog, a takeover) may find WeChat's
@@ -90,7 +102,7 @@ export class DeliveryPolicy {
     let permission = await probe;
     // A late job whose answer was ready before the typing probe went out has not asked WeChat yet: it asks now.
     if (permission === 'unknown' && mode === 'auto') permission = await this.#typingProbe(message.fromUserName, permission);
-    const route = mode === 'passive' ? 'hold' : mode === 'customer_service' || permission === 'allowed' ? 'customer-service' : 'hold';
+    const route = mode !== 'passive' && (mode === 'customer_service' || permission === 'allowed') && (await this.#allowance(message.fromUserName)) ? 'customer-service' : 'hold';
     if (signal.aborted) return;
     if (route === 'customer-service' && customerService !== undefined) {
       await this.#save(progress, answer, { route: 'customer-service' });
@@ -108,6 +120,52 @@ export class DeliveryPolicy {
     await this.#finishHeld(job, answer, signal);
   }
 
+  /**
+   * While the answer streams within the passive window, and the rest may follow by customer-service messages: its
+   * first complete paragraph (as WeChat text, when it fits one message) once it is ready and `FIRST_PART_AFTER_MS`
+   * have passed — an answer that is whole by then still goes as one passive reply. Undefined when the answer
+   * finishes or the window passes first (or the rest could not follow).
+   */
+  async #earlyFirstPart(openId: string, answer: LiveAnswer, probe: Promise<Permission>, arrivedAt: number): Promise<string | undefined> {
+    const { mode, customerService, passiveWindowMs } = this.#options;
+    if (mode === 'passive' || customerService === undefined) return undefined;
+    const deadline = arrivedAt + passiveWindowMs;
+    const earliest = arrivedAt + FIRST_PART_AFTER_MS;
+    if (earliest >= deadline || !(await this.#allowance(openId))) return undefined;
+    let allowed = mode === 'customer_service';
+    let probing = !allowed;
+    const learned = probe.then((permission) => {
+      probing = false;
+      allowed = permission === 'allowed';
+    });
+    for (;;) {
+      const now = this.#now();
+      if (answer.finished !== undefined || now >= deadline) return undefined;
+      if (allowed && now >= earliest) {
+        const first = firstCompleteChunk(answer.text);
+        if (first !== undefined) {
+          const text = markdownToWeChatText(first.chunk);
+          if (utf8ByteLength(text) > TEXT_MESSAGE_MAX_BYTES) return undefined;
+          return text;
+        }
+      }
+      if (!allowed && !probing) return undefined;
+      const wake = allowed && now < earliest ? earliest - now : deadline - now;
+      await withTimeout(Promise.race([answer.nextChange(), ...(probing ? [learned] : [])]), wake, undefined);
+    }
+  }
+
+  /** The first paragraph as the passive reply, at once; the rest follows by customer-service messages as it streams. */
+  async #firstPartFirst(job: AnswerJob, answer: LiveAnswer, firstPart: string, progress: DeliveryProgress, signal: AbortSignal): Promise<void> {
+    const { dedupStore, dedupTtlMs, log } = this.#options;
+    const { message, messageKey } = job;
+    await this.#save(progress, answer, { route: 'passive', passiveText: firstPart, continued: 'customer-service' });
+    const recorded = await dedupStore.completeIfPending(messageKey, replyTo(message, { type: 'text', content: firstPart }, this.#now()), dedupTtlMs);
+    if (recorded.outcome !== 'set') return this.#late(job, answer, signal);
+    log.info({ messageKey, answerId: answer.id }, 'first paragraph sent as the passive reply; the rest follows by customer-service messages');
+    await this.#options.customerService!.delivery.deliver(message.fromUserName, answer, { messageKey, signal, skipSegments: 1 });
+  }
+
   /** Carries on along the route an earlier run of the job chose (its instance died or was stopped). */
   async #resume(route: DeliveryRoute, job: AnswerJob, answer: LiveAnswer, progress: DeliveryProgress, signal: AbortSignal): Promise<void> {
     const { log, customerService, pickup } = this.#options;
@@ -122,7 +180,7 @@ export class DeliveryPolicy {
     const finished = await answer.whenFinished();
     const text = markdownToWeChatText(finished.text);
     const head = progress.current.passiveText ?? '';
-    const rest = text.startsWith(head) ? text.slice(head.length).trim() : '';
+    const rest = textAfterSent(text, [head]) ?? '';
     if (rest === '' || signal.aborted) return;
     if (progress.current.continued === 'customer-service' && customerService !== undefined) {
       await customerService.delivery.deliverText(message.fromUserName, rest, answer, { messageKey, signal });
@@ -187,7 +245,7 @@ export class DeliveryPolicy {
     const openId = message.fromUserName;
     const text = markdownToWeChatText(finished.text);
     const needsMore = utf8ByteLength(text) > TEXT_MESSAGE_MAX_BYTES || finished.media.length > 0;
-    const canContinue = needsMore && mode !== 'passive' && customerService !== undefined && (await this.#permissionNow(openId, probe, arrivedAt)) === 'allowed';
+    const canContinue = needsMore && mode !== 'passive' && customerService !== undefined && (await this.#permissionNow(openId, probe, arrivedAt)) === 'allowed' && (await this.#allowance(openId));
     if (!canContinue) {
       // The same reply as a held answer's: the rest (text pages, uploaded media) is left for pickup.
       const reply = await this.#pickupReply(job, finished);
@@ -285,7 +343,7 @@ export class DeliveryPolicy {
    */
   async #late(job: AnswerJob, answer: LiveAnswer, signal: AbortSignal): Promise<void> {
     const { mode, customerService, permission } = this.#options;
-    const allowed = mode !== 'passive' && customerService !== undefined && (await permission.get().catch((): Permission => 'unknown')) === 'allowed';
+    const allowed = mode !== 'passive' && customerService !== undefined && (await permission.get().catch((): Permission => 'unknown')) === 'allowed' && (await this.#allowance(job.message.fromUserName));
     if (allowed) {
       await this.#options.pickup.clearPending(job.message.fromUserName, job.messageKey);
       return this.#byCustomerService(job, answer, signal);
@@ -300,6 +358,15 @@ export class DeliveryPolicy {
     if (outcome === 'stopped') return;
     const route = outcome === 'linked' ? 'link' : 'customer_service';
     this.#options.recorder.answered(message, messageKey, route, this.#now() - arrivedAt, answer.text, outcome === 'refused' ? outcome : undefined);
+  }
+
+  /**
+   * Whether customer-service messages may still be sent to the user (WeChat's allowance, counted in the ledger): a
+   * user whose allowance an earlier answer used up gets this one passively or by pickup, with the reply saying so,
+   * never behind a silent `success`. When the ledger cannot be read, the delivery itself finds out.
+   */
+  async #allowance(openId: string): Promise<boolean> {
+    return (await this.#options.customerService?.delivery.hasAllowance(openId).catch(() => true)) ?? false;
   }
 
   /** Records a decision in the job's checkpoint, with the finished answer when there is one (a takeover then needs no model call). */
