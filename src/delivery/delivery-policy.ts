@@ -183,7 +183,9 @@ export class DeliveryPolicy {
     const rest = textAfterSent(text, [head]) ?? '';
     if (rest === '' || signal.aborted) return;
     if (progress.current.continued === 'customer-service' && customerService !== undefined) {
-      await customerService.delivery.deliverText(message.fromUserName, rest, answer, { messageKey, signal });
+      const outcome = await customerService.delivery.deliverText(message.fromUserName, rest, answer, { messageKey, signal });
+      // The instance that recorded the passive part is gone: this one says how the answer was finished.
+      if (outcome !== 'stopped') this.#options.recorder.answered(message, messageKey, outcome === 'linked' ? 'link' : 'customer_service', this.#now() - job.arrivedAt, answer.text, outcome === 'refused' ? outcome : undefined);
     } else {
       await pickup.leave(message.fromUserName, rest);
     }

@@ -12,7 +12,7 @@ import { requireRedis } from '../support/redis.js';
 
 const ANSWER = '重启之后，答案依然送到了。';
 const USERS = ['oUserRestart1', 'oUserRestart2', 'oUserRestart3', 'oUserRestart4', 'oUserRestart5'];
-const RESTART_LIMIT_MS = 45_000;
+const RESTART_LIMIT_MS = 25_000;
 
 describe('one instance restarted while answers are in flight', () => {
   it('SIGKILL, then a new process with the same environment: all 5 answers are delivered, once each', async (t) => {

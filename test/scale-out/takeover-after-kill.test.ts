@@ -20,7 +20,7 @@ const ANSWER_CHUNKS = ['第一段：实例被杀死时', '还没有说完的回�
 const ANSWER = ANSWER_CHUNKS.join('');
 const SLOW_MODEL = { delayMs: 8000, chunks: ANSWER_CHUNKS };
 /** From the kill until the answer is out: the lock expires (≤ 10 s), a stalled check finds it (≤ 5 s), the model again (8 s). */
-const TAKEOVER_LIMIT_MS = 40_000;
+const TAKEOVER_LIMIT_MS = 25_000;
 
 async function cluster(t: TestContext, options: Parameters<typeof startProcessCluster>[0]): Promise<ProcessCluster | undefined> {
   if (!(await requireRedis(t))) return undefined;

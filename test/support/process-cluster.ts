@@ -92,7 +92,8 @@ export async function startProcessCluster(options: ProcessClusterOptions): Promi
     parts.push(wechat);
     const model = await startFakeOpenAI({ apiKey: MODEL_API_KEY });
     parts.push(model);
-    const env = accountEnv(account, wechat.url, { LOG_LEVEL: 'info', REDIS_URL: TEST_REDIS_URL, REDIS_PREFIX: prefix, ...openAIEnv(model), ...options.env });
+    // A killed instance's job is taken over after 4 s (JOB_TAKEOVER_AFTER; 10 s by default), to keep the tests short.
+    const env = accountEnv(account, wechat.url, { LOG_LEVEL: 'info', REDIS_URL: TEST_REDIS_URL, REDIS_PREFIX: prefix, JOB_TAKEOVER_AFTER: '4', ...openAIEnv(model), ...options.env });
 
     const launch = async (index: number): Promise<InstanceProcess> => {
       folders[index] ??= mkdtempSync(path.join(tmpdir(), `wx-scaleout-${index}-`));
