@@ -15,6 +15,7 @@ import type { MenuActionTable } from './conversation/menu/menu-action-table.js';
 import { MessageDispatcher } from './conversation/message-dispatcher.js';
 import type { Router } from './conversation/router.js';
 import type { AdminServices } from './http/admin/admin-services.js';
+import type { HandoffStore } from './guard/handoff/handoff-store.js';
 import { adminRoutes } from './http/routes/admin.js';
 import { healthRoutes, type ReadinessCheck } from './http/routes/health.js';
 import { CallbackProcessor } from './http/callback/callback-processor.js';
@@ -31,6 +32,7 @@ import { createMetrics, type Metrics } from './metrics/metrics.js';
 import { metricsIdentity } from './metrics/metrics-identity.js';
 import { simulatorRoutes } from './http/routes/simulator.js';
 import type { Simulator } from './simulator/create-simulator.js';
+import type { UsageStore } from './guard/usage/usage-store.js';
 
 export interface AppDependencies {
   log: Logger;
@@ -51,6 +53,10 @@ export interface AppDependencies {
   dashboard?: Pick<Dashboard, 'data'>;
   /** The web chat simulator at `/simulator` (demo mode or `SIMULATOR_ENABLED=true`); without it those paths are 404. */
   simulator?: Simulator;
+  /** Token usage, reported at `GET /admin/api/usage`. */
+  usage?: Pick<UsageStore, 'day'>;
+  /** Users handed to the customer-service staff, listed and released at `/admin/api/handoff`; absent when the hand-off is off. */
+  handoff?: HandoffStore;
   /** Clock, for tests. */
   now?: () => number;
 }
@@ -135,8 +141,8 @@ export async function buildApp(config: AppConfig, dependencies: AppDependencies)
     await app.register(simulatorRoutes, { simulator, info, wechatPath: config.wechat.path });
   }
   if (config.adminToken) {
-    const { admin: services, menuActions, now } = dependencies;
-    await app.register(adminRoutes, { token: config.adminToken, services, menuActions, now });
+    const { admin: services, menuActions, now, usage, handoff } = dependencies;
+    await app.register(adminRoutes, { token: config.adminToken, services, menuActions, now, usage, ...(handoff ? { handoff } : {}) });
   }
   return app;
 }

@@ -136,6 +136,8 @@ export async function createRuntime(config: AppConfig, log: Logger, overrides: R
     menuActions,
     held: answering.held,
     archive: answering.archive,
+    ...(answering.handoff ? { handoff: answering.handoff } : {}),
+    usage: answering.usage,
     ...(wechat ? { admin: wechatAdminServices(wechat) } : {}),
     ...(simulator ? { simulator } : {}),
   };

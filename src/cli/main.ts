@@ -12,7 +12,9 @@ import { selfcheckCommand } from './selfcheck.js';
 import { sendCommand } from './send.js';
 import { simulateCommand } from './simulate.js';
 import { tagsCommand } from './tags.js';
+import { handoffCommand } from './handoff.js';
 import { tokenCommand } from './token.js';
+import { usageCommand } from './usage.js';
 import { usersCommand } from './users.js';
 
 export const help = `Usage: wx-backend COMMAND [options]
@@ -27,6 +29,8 @@ Commands:
                           user tags
   send OPENID TEXT        send a customer-service text message
   token show|refresh      the cached access token (never printed in full)
+  handoff list|release   users handed to the customer-service staff (the AI is silent for them)
+  usage                   the AI's token usage: totals by day and model, top users
 
 The WeChat commands read the configuration as the server does (environment and .env) and share its cached
 access token. Run "wx-backend COMMAND --help" for a command's options.`;
@@ -60,6 +64,8 @@ const COMMANDS: Record<string, Command> = {
   tags: tagsCommand,
   send: sendCommand,
   token: tokenCommand,
+  handoff: handoffCommand,
+  usage: usageCommand,
 };
 
 export async function runCli(args: string[], io: CliIo = processIo()): Promise<number> {

@@ -4,6 +4,7 @@
  * Environment names are in the README's configuration table and `.env.example`.
  */
 import type { MenuDefinition } from '../conversation/menu/wechat-menu.js';
+import type { ContentRules } from '../guard/safety/content-filter-file.js';
 
 export type AgentType = 'default' | 'openai' | 'ollama' | 'dify' | 'custom' | 'echo';
 export type ReplyMode = 'auto' | 'passive' | 'customer_service';
@@ -70,6 +71,54 @@ export interface ReplyConfig {
   welcomeMessage: string;
 }
 
+/**
+ * Limits checked before the model is called (guard/limits/): over one, the user gets the message and no model call.
+ * A limit of 0 is off; all are off by default.
+ */
+export interface LimitsConfig {
+  /** `RATE_LIMIT_PER_MINUTE` (default 0 = off): messages one user may have answered by the AI per minute. */
+  ratePerMinute: number;
+  /** `USER_DAILY_TOKEN_BUDGET` (default 0 = off): tokens (in + out) one user may spend per day (Asia/Shanghai). */
+  userDailyTokenBudget: number;
+  /** `ACCOUNT_DAILY_TOKEN_BUDGET` (default 0 = off): tokens the whole account may spend per day (Asia/Shanghai). */
+  accountDailyTokenBudget: number;
+  /** `LIMIT_EXEMPT_OPENIDS`: users no limit applies to (their usage is still counted). */
+  exemptOpenIds: string[];
+  /** `RATE_LIMIT_MESSAGE`: the answer to a message over the rate limit. */
+  rateMessage: string;
+  /** `TOKEN_BUDGET_MESSAGE`: the answer to a message once a daily token budget is spent. */
+  budgetMessage: string;
+}
+
+/** Hand-off to people (guard/handoff/): a keyword passes the user to the account's customer-service staff. */
+export interface HandoffConfig {
+  /** `HANDOFF_KEYWORDS` (default `人工,转人工,人工客服`): texts that hand the user off; empty = hand-off off. */
+  keywords: string[];
+  /** `HANDOFF_TIMEOUT` (default 1800): seconds the AI stays silent for a handed-off user unless the staff session closes first. */
+  timeoutSeconds: number;
+}
+
+/** Content safety (guard/safety/): keyword lists for messages and answers, and moderation of answers. */
+export interface ContentSafetyConfig {
+  /** `CONTENT_FILTER_FILE` (absolute) and the lists read from it at start-up; absent = no keyword lists. */
+  filter?: { file: string; rules: ContentRules };
+  /** `CONTENT_BLOCKED_MESSAGE`: what the user gets instead of a blocked question's answer, or after a blocked answer's clean part. */
+  blockedMessage: string;
+  /** `MODERATION_URL` and its companions; absent = answers are not moderated. */
+  moderation?: {
+    /** `MODERATION_URL`: an OpenAI-compatible `/v1/moderations` endpoint (or its base URL). */
+    url: string;
+    /** `MODERATION_API_KEY`. */
+    apiKey?: string;
+    /** `MODERATION_MODEL`: the service's default without it. */
+    model?: string;
+    /** `MODERATION_TIMEOUT` (default 5), seconds one check may take. */
+    timeoutSeconds: number;
+    /** `MODERATION_ON_ERROR` (default `allow`): what a failed check means for the text. */
+    onError: 'allow' | 'block';
+  };
+}
+
 export interface LogConfig {
   /** `LOG_LEVEL`, normalised to pino's names. */
   level: LogLevel;
@@ -119,6 +168,11 @@ export interface AppConfig {
    * (killed, hung) is taken over by another instance; checked every half of it.
    */
   jobTakeoverAfterSeconds: number;
+  limits: LimitsConfig;
+  /** `USAGE_RETENTION_DAYS` (default 90): days token usage is kept per day, user and model. */
+  usageRetentionDays: number;
+  handoff: HandoffConfig;
+  contentSafety: ContentSafetyConfig;
   /** `MENU_FILE`, resolved to an absolute path. */
   menuFile?: string;
   /** The menu in `MENU_FILE` and its click actions, read and validated at start-up (absent without `MENU_FILE`). */
@@ -127,6 +181,6 @@ export interface AppConfig {
 
 /** Values that must never be printed, logged or returned: every configured secret. */
 export function secretValues(config: AppConfig): string[] {
-  const values = [config.wechat.token, config.wechat.aesKey, config.wechat.appSecret, config.agent.apiKey, config.adminToken];
+  const values = [config.wechat.token, config.wechat.aesKey, config.wechat.appSecret, config.agent.apiKey, config.adminToken, config.contentSafety.moderation?.apiKey];
   return values.filter((value): value is string => typeof value === 'string' && value.length >= 3);
 }

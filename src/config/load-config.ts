@@ -17,6 +17,7 @@ import path from 'node:path';
 import { parseEnv } from 'node:util';
 import { z } from 'zod';
 import { loadMenuFile, MenuFileError } from '../conversation/menu/menu-file.js';
+import { ContentFilterFileError, loadContentFilterFile, type ContentRules } from '../guard/safety/content-filter-file.js';
 import type { MenuDefinition } from '../conversation/menu/wechat-menu.js';
 import type { AgentType, AppConfig, LogLevel, ReplyMode } from './app-config.js';
 import { ConfigError } from './config-error.js';
@@ -36,6 +37,11 @@ export const CONFIG_VARIABLE_NAMES = [
   'EXTERNAL_SERVICE_BREAKER_THRESHOLD', 'EXTERNAL_SERVICE_BREAKER_COOLDOWN', 'SYSTEM_PROMPT',
   'CUSTOM_SERVICE_MODULE', 'TOOLS_MODULE', 'VOICE_REPLY', 'CONTEXT_MAX_TURNS', 'CONTEXT_TTL',
   'REPLY_MODE', 'PASSIVE_WINDOW_MS', 'PICKUP_KEYWORD', 'WELCOME_MESSAGE', 'DEDUP_TTL', 'MENU_FILE',
+  'RATE_LIMIT_PER_MINUTE', 'USER_DAILY_TOKEN_BUDGET', 'ACCOUNT_DAILY_TOKEN_BUDGET', 'LIMIT_EXEMPT_OPENIDS', 'RATE_LIMIT_MESSAGE',
+  'TOKEN_BUDGET_MESSAGE', 'USAGE_RETENTION_DAYS',
+  'HANDOFF_KEYWORDS', 'HANDOFF_TIMEOUT',
+  'CONTENT_FILTER_FILE', 'CONTENT_BLOCKED_MESSAGE', 'MODERATION_URL', 'MODERATION_API_KEY', 'MODERATION_MODEL', 'MODERATION_TIMEOUT',
+  'MODERATION_ON_ERROR',
   'HOST', 'PORT', 'PUBLIC_BASE_URL', 'ADMIN_TOKEN', 'SIMULATOR_ENABLED', 'SHUTDOWN_TIMEOUT', 'JOB_CONCURRENCY', 'JOB_TAKEOVER_AFTER', 'TOKEN_FILE_PATH',
   'REDIS_URL', 'REDIS_PREFIX',
   'LOG_LEVEL', 'LOG_DIR', 'LOG_FILE_SIZE', 'LOG_BACKUP_COUNT',
@@ -44,6 +50,7 @@ export const CONFIG_VARIABLE_NAMES = [
 /** Variables whose values never appear in a problem line. `REDIS_URL` may carry a password. */
 const SECRET_VARIABLES: ReadonlySet<string> = new Set([
   'WECHAT_TOKEN', 'WECHAT_AES_KEY', 'WECHAT_APPSECRET', 'EXTERNAL_SERVICE_API_KEY', 'ADMIN_TOKEN', 'REDIS_URL',
+  'MODERATION_API_KEY',
 ]);
 
 /** Any of these set means "a real account is configured": demo mode is off. */
@@ -65,6 +72,14 @@ export const DEFAULTS = {
   dedupTtlSeconds: 60,
   contextMaxTurns: 10,
   contextTtlSeconds: 3600,
+  rateLimitMessage: '你的提问太频繁了，请稍后再试。',
+  tokenBudgetMessage: '今天的提问额度已经用完了，请明天再来。',
+  usageRetentionDays: 90,
+  handoffKeywords: ['人工', '转人工', '人工客服'] as readonly string[],
+  handoffTimeoutSeconds: 1800,
+  contentBlockedMessage: '抱歉，这个问题我无法回答。',
+  moderationTimeoutSeconds: 5,
+  moderationOnError: 'allow' as 'allow' | 'block',
   host: '0.0.0.0',
   port: 5080,
   shutdownTimeoutSeconds: 10,
@@ -192,6 +207,23 @@ export function loadConfig(env: Record<string, string | undefined>, options: Loa
       for (const problem of error.problems) reader.addProblem('MENU_FILE', `${menuFile}: ${problem}`);
     }
   }
+  // The keyword lists too: a missing or broken file stops start-up (later, a broken edit keeps the last good lists).
+  const contentFilterValue = text('CONTENT_FILTER_FILE')?.trim();
+  const contentFilterFile = contentFilterValue === undefined ? undefined : path.resolve(cwd, contentFilterValue);
+  let contentRules: ContentRules | undefined;
+  if (contentFilterFile !== undefined) {
+    try {
+      contentRules = loadContentFilterFile(contentFilterFile);
+    } catch (error) {
+      if (!(error instanceof ContentFilterFileError)) throw error;
+      for (const problem of error.problems) reader.addProblem('CONTENT_FILTER_FILE', `${contentFilterFile}: ${problem}`);
+    }
+  }
+  const moderationUrl = reader.readOptional('MODERATION_URL', httpUrlRule);
+  const moderationApiKey = text('MODERATION_API_KEY')?.trim();
+  const moderationModel = text('MODERATION_MODEL')?.trim();
+  const moderationTimeoutSeconds = reader.read('MODERATION_TIMEOUT', numberRule({ positive: true }), DEFAULTS.moderationTimeoutSeconds);
+  const moderationOnError = reader.read('MODERATION_ON_ERROR', choiceRule(['allow', 'block'] as const), DEFAULTS.moderationOnError);
 
   const partial = {
     wechat: {
@@ -226,6 +258,35 @@ export function loadConfig(env: Record<string, string | undefined>, options: Loa
       dir: logDir,
       fileSizeBytes: reader.read('LOG_FILE_SIZE', sizeRule(1024, '1K'), DEFAULTS.logFileSizeBytes),
       backupCount: reader.read('LOG_BACKUP_COUNT', integerRule(0), DEFAULTS.logBackupCount),
+    },
+    limits: {
+      ratePerMinute: reader.read('RATE_LIMIT_PER_MINUTE', integerRule(0), 0),
+      userDailyTokenBudget: reader.read('USER_DAILY_TOKEN_BUDGET', integerRule(0), 0),
+      accountDailyTokenBudget: reader.read('ACCOUNT_DAILY_TOKEN_BUDGET', integerRule(0), 0),
+      exemptOpenIds: (text('LIMIT_EXEMPT_OPENIDS') ?? '').split(',').map((openId) => openId.trim()).filter((openId) => openId !== ''),
+      rateMessage: text('RATE_LIMIT_MESSAGE')?.trim() ?? DEFAULTS.rateLimitMessage,
+      budgetMessage: text('TOKEN_BUDGET_MESSAGE')?.trim() ?? DEFAULTS.tokenBudgetMessage,
+    },
+    usageRetentionDays: reader.read('USAGE_RETENTION_DAYS', integerRule(1, 3650), DEFAULTS.usageRetentionDays),
+    handoff: {
+      // Unlike most variables, an explicitly empty HANDOFF_KEYWORDS means something: hand-off off.
+      keywords: handoffKeywords(reader.readRaw('HANDOFF_KEYWORDS')),
+      timeoutSeconds: reader.read('HANDOFF_TIMEOUT', integerRule(1, 7 * 24 * 3600), DEFAULTS.handoffTimeoutSeconds),
+    },
+    contentSafety: {
+      ...(contentFilterFile !== undefined && contentRules !== undefined ? { filter: { file: contentFilterFile, rules: contentRules } } : {}),
+      blockedMessage: text('CONTENT_BLOCKED_MESSAGE')?.trim() ?? DEFAULTS.contentBlockedMessage,
+      ...(moderationUrl === undefined
+        ? {}
+        : {
+            moderation: {
+              url: moderationUrl,
+              ...(moderationApiKey ? { apiKey: moderationApiKey } : {}),
+              ...(moderationModel ? { model: moderationModel } : {}),
+              timeoutSeconds: moderationTimeoutSeconds,
+              onError: moderationOnError,
+            },
+          }),
     },
     host: text('HOST')?.trim() ?? DEFAULTS.host,
     // 0 = any free port (tests, several instances on one host); the bound port is logged at start-up.
@@ -263,6 +324,12 @@ export function loadConfig(env: Record<string, string | undefined>, options: Loa
     redisPrefix: text('REDIS_PREFIX')?.trim() ?? `wx:${resolvedAppId}:`,
     ...(menuFile === undefined || menu === undefined ? {} : { menuFile, menu }),
   };
+}
+
+/** `HANDOFF_KEYWORDS`: unset = the defaults; else the comma-separated words (`,` or `，`), trimmed; empty = none. */
+function handoffKeywords(value: string | undefined): string[] {
+  if (value === undefined) return [...DEFAULTS.handoffKeywords];
+  return value.split(/[,，]/).map((keyword) => keyword.trim()).filter((keyword) => keyword !== '');
 }
 
 /** Creates the folders named by `TOKEN_FILE_PATH` and `LOG_DIR` when missing; problems are reported as a `ConfigError`. */

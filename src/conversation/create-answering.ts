@@ -53,9 +53,21 @@ import { agentHandler } from './handlers/agent-handler.js';
 import { pickupHandler } from './handlers/pickup-handler.js';
 import { resetHandler } from './handlers/reset-handler.js';
 import type { Handler } from './router.js';
+import { createContentSafety } from '../guard/safety/content-safety.js';
+import { incomingSafetyHandler } from '../guard/safety/incoming-safety-handler.js';
+import { createHandoff } from '../guard/handoff/create-handoff.js';
+import type { HandoffStore } from '../guard/handoff/handoff-store.js';
+import { anyLimit, limitsHandler } from '../guard/limits/limits-handler.js';
+import { MemoryRateCounter } from '../guard/limits/memory-rate-counter.js';
+import type { RateCounter } from '../guard/limits/rate-counter.js';
+import { RedisRateCounter } from '../guard/limits/redis-rate-counter.js';
+import { MemoryUsageStore } from '../guard/usage/memory-usage-store.js';
+import { RedisUsageStore } from '../guard/usage/redis-usage-store.js';
+import { UsageMeter } from '../guard/usage/usage-meter.js';
+import type { UsageStore } from '../guard/usage/usage-store.js';
 
 export interface Answering {
-  /** The handlers the router runs before the agent: customer-service allowance, reset command, pickup keyword. */
+  /** The handlers the router runs before the agent: customer-service allowance, hand-off to people, reset command, pickup keyword. */
   preHandlers: Handler[];
   /** The agent's handler (last in the router); absent for `echo`, which answers synchronously by itself. */
   agentHandler?: Handler;
@@ -66,6 +78,10 @@ export interface Answering {
   archive: AnswerArchive;
   policy?: ResiliencePolicy;
   agent?: Agent;
+  /** Token usage per day, user and model (Redis with `REDIS_URL`): recorded by the answer jobs, read by the limits and reports. */
+  usage: UsageStore;
+  /** Users handed to the customer-service staff (`HANDOFF_KEYWORDS`); absent when the hand-off is off. */
+  handoff?: HandoffStore;
   /** Starts running answer jobs (after the app is built: a restarted instance takes up jobs left in Redis at once). */
   start(): void;
   close(): Promise<void>;
@@ -113,11 +129,29 @@ export async function createAnswering(options: AnsweringOptions): Promise<Answer
     log,
     recorder,
   });
+  const usage: UsageStore = redis
+    ? new RedisUsageStore({ redis, keyPrefix: `${config.redisPrefix}usage:`, retentionDays: config.usageRetentionDays })
+    : new MemoryUsageStore({ retentionDays: config.usageRetentionDays });
+  const rateCounter: RateCounter | undefined = config.limits.ratePerMinute > 0
+    ? redis ? new RedisRateCounter({ redis, keyPrefix: `${config.redisPrefix}limits:rate:` }) : new MemoryRateCounter()
+    : undefined;
+  // With `echo` there is no AI to keep silent, and the runtime routes no pre-handlers.
+  const handoff = config.agent.type === 'echo' ? undefined : createHandoff(config, redis);
+  // CONTENT_FILTER_FILE / MODERATION_URL; not with `echo`, which has no pre-handlers and repeats the user's words.
+  const contentSafety = config.agent.type === 'echo' ? undefined : createContentSafety(config.contentSafety, { log, ...(metrics ? { metrics } : {}) });
   const preHandlers = [
     customerServiceGrantHandler(ledger),
+    // Before everything else that answers: the hand-off keyword wins, and a handed-off user reaches nobody but the staff.
+    ...(handoff ? [handoff.handler] : []),
     resetHandler(context),
     pickupHandler({ keyword: config.reply.pickupKeyword, pickup, waitMs: Math.max(0, config.reply.passiveWindowMs - 500) }),
+    // A blocked question is answered here, a masked one goes on masked: the model never sees the words.
+    ...(contentSafety ? [incomingSafetyHandler(contentSafety)] : []),
   ];
+  // Last before the agent: only what would reach the model counts (not the reset command, not a pickup).
+  if (anyLimit(config.limits)) {
+    preHandlers.push(limitsHandler({ limits: config.limits, usage, ...(rateCounter ? { counter: rateCounter } : {}), ...(metrics ? { metrics } : {}) }));
+  }
 
   let agent: Agent | undefined;
   let policy: ResiliencePolicy | undefined;
@@ -165,6 +199,8 @@ export async function createAnswering(options: AnsweringOptions): Promise<Answer
       voiceReply: config.agent.voiceReply === true,
       ...(metrics ? { metrics } : {}),
       model: labels.model,
+      ...(contentSafety ? { contentSafety } : {}),
+      usage: new UsageMeter({ store: usage, model: describeService(config.agent, agent).model ?? agent.name }),
     });
     queue = config.redisUrl
       ? new BullAnswerQueue({
@@ -185,6 +221,8 @@ export async function createAnswering(options: AnsweringOptions): Promise<Answer
     held,
     ...(queue ? { queue } : {}),
     archive,
+    usage,
+    ...(handoff ? { handoff: handoff.store } : {}),
     start() {
       if (queue && worker) queue.start(worker);
     },
@@ -195,6 +233,10 @@ export async function createAnswering(options: AnsweringOptions): Promise<Answer
       await agent?.close?.();
       await context.close();
       await ledger.close();
+      contentSafety?.close();
+      await handoff?.store.close();
+      await rateCounter?.close();
+      await usage.close();
       await state.close();
     },
   };

@@ -70,6 +70,20 @@ describe('buildReplyXml', () => {
     });
   });
 
+  it('transfer_customer_service: bare, or to one staff account (CDATA-safe)', () => {
+    assert.equal(
+      buildReplyXml({ type: 'transfer_customer_service' }, address),
+      '<xml><ToUserName><![CDATA[oabcdefghijklmnopqrstuvwxyz1]]></ToUserName>' +
+        '<FromUserName><![CDATA[gh_3f6a2b9c1d7e]]></FromUserName><CreateTime>1732400001</CreateTime>' +
+        '<MsgType><![CDATA[transfer_customer_service]]></MsgType></xml>',
+    );
+    assert.deepEqual(fieldsOf({ type: 'transfer_customer_service', kfAccount: 'kf]]>01@test' }), {
+      ...addressFields,
+      MsgType: 'transfer_customer_service',
+      TransInfo: { KfAccount: 'kf]]>01@test' },
+    });
+  });
+
   it('refuses news with no articles or more than the maximum', () => {
     assert.throws(() => buildReplyXml({ type: 'news', articles: [] }, address), RangeError);
     const tooMany = Array.from({ length: MAX_NEWS_ARTICLES + 1 }, () => ({ title: 't' }));

@@ -11,6 +11,9 @@
  * | `PUT /admin/api/menu`               | a menu as in `MENU_FILE` (JSON, or YAML with a YAML content type) → `{ ok, menu, actions, actionsApplied }` |
  * | `DELETE /admin/api/menu`            | → `{ ok: true }`                                                        |
  * | `GET /admin/api/token`              | → the access token's state, times, last error — never the token          |
+ * | `GET /admin/api/handoff`            | → users handed to the customer-service staff (admin-handoff.ts)           |
+ * | `DELETE /admin/api/handoff/:openid` | → `{ ok: true }`: the AI answers that user again                         |
+ * | `GET /admin/api/usage?from=&to=&top=` | token usage (guard/usage/usage-report.ts): totals by day and model, top users; days `YYYY-MM-DD` (Asia/Shanghai), default the last 7; `top` default 10 |
  *
  * Errors are JSON `{ error, … }`: 400 `invalid_request` with `issues: [{ path, message }]`; 401 `unauthorized`;
  * 502 `wechat_api_error` with WeChat's `errcode`, `errmsg` and an operator `hint`; 503 `admin_unavailable` when
@@ -26,9 +29,13 @@ import type { MenuActionTable } from '../../conversation/menu/menu-action-table.
 import { MenuFileError, parseMenuText } from '../../conversation/menu/menu-file.js';
 import { validateMenu } from '../../conversation/menu/validate-menu.js';
 import { WeChatApiError } from '../../wechat/api/wechat-api-error.js';
+import { buildUsageReport, UsageQueryError, usageQuery } from '../../guard/usage/usage-report.js';
+import type { UsageStore } from '../../guard/usage/usage-store.js';
 import { InvalidRequestError, parseCustomMessageRequest, parseTemplateMessageRequest } from '../admin/admin-request-schemas.js';
 import type { AdminServices, TokenStatus } from '../admin/admin-services.js';
 import { bearerTokenGuard } from '../admin/bearer-token-guard.js';
+import type { HandoffStore } from '../../guard/handoff/handoff-store.js';
+import { adminHandoffRoutes } from './admin-handoff.js';
 
 export const ADMIN_API_PREFIX = '/admin/api';
 
@@ -44,12 +51,22 @@ export interface AdminRouteOptions {
   menuActions?: MenuActionTable;
   /** Clock, for tests. */
   now?: () => number;
+  /** Users handed to the customer-service staff (`/admin/api/handoff`); absent when the hand-off is off. */
+  handoff?: HandoffStore;
+  /** Token usage, for `GET /admin/api/usage` (answers 503 without it). Needs no WeChat API access. */
+  usage?: Pick<UsageStore, 'day'>;
 }
+
+/** Route config of the routes that work without WeChat API access (the 503 hook lets them through). */
+const WITHOUT_WECHAT_API = { config: { wechatApi: false } };
 
 const YAML_CONTENT_TYPES = ['application/yaml', 'application/x-yaml', 'text/yaml'];
 
 /** The answer for a failed request (see the header); never includes a stack or a secret. */
 function sendError(error: Error & { statusCode?: number; code?: string }, request: FastifyRequest, reply: FastifyReply): FastifyReply {
+  if (error instanceof UsageQueryError) {
+    return reply.code(400).send({ error: 'invalid_request', issues: [{ path: error.parameter, message: error.message }] });
+  }
   if (error instanceof InvalidRequestError || error instanceof MenuFileError) {
     return reply.code(400).send({ error: 'invalid_request', issues: error.issues });
   }
@@ -88,8 +105,8 @@ async function adminApi(admin: FastifyInstance, options: AdminRouteOptions): Pro
 
   // Authentication first, before any body is read or any other hook runs.
   admin.addHook('onRequest', bearerTokenGuard(options.token));
-  admin.addHook('onRequest', async (_request, reply) => {
-    if (options.services !== undefined) return undefined;
+  admin.addHook('onRequest', async (request, reply) => {
+    if (options.services !== undefined || (request.routeOptions.config as { wechatApi?: boolean }).wechatApi === false) return undefined;
     return reply.code(503).send({
       error: 'admin_unavailable',
       message: 'this instance cannot call the WeChat API; set WECHAT_APPID and WECHAT_APPSECRET',
@@ -151,8 +168,27 @@ async function adminApi(admin: FastifyInstance, options: AdminRouteOptions): Pro
   });
 
   admin.get('/token', async () => tokenStatusBody(await services().tokenStatus(), now()));
+
+  admin.get('/usage', WITHOUT_WECHAT_API, async (request, reply) => {
+    if (options.usage === undefined) return reply.code(503).send({ error: 'usage_unavailable', message: 'this instance keeps no token usage' });
+    const { from, to, top } = request.query as Record<string, unknown>;
+    return buildUsageReport(options.usage, usageQuery({ from: single('from', from), to: single('to', to), top: single('top', top) }, now()));
+  });
+}
+
+/** A query parameter given at most once. */
+function single(name: 'from' | 'to' | 'top', value: unknown): string | undefined {
+  if (value === undefined || typeof value === 'string') return value;
+  throw new UsageQueryError(name, 'give it once');
 }
 
 export async function adminRoutes(app: FastifyInstance, options: AdminRouteOptions): Promise<void> {
   await app.register(adminApi, { ...options, prefix: ADMIN_API_PREFIX });
+  // Beside the rest, with its own guard and errors: it needs no WeChat API and does not depend on the hooks above.
+  await app.register(adminHandoffRoutes, {
+    token: options.token,
+    ...(options.handoff ? { handoff: options.handoff } : {}),
+    ...(options.now ? { now: options.now } : {}),
+    prefix: `${ADMIN_API_PREFIX}/handoff`,
+  });
 }

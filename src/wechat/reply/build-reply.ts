@@ -58,6 +58,8 @@ function body(reply: Reply): string {
       );
     case 'news':
       return news(reply.articles);
+    case 'transfer_customer_service':
+      return reply.kfAccount === undefined ? '' : `<TransInfo>${element('KfAccount', reply.kfAccount)}</TransInfo>`;
   }
 }
 

@@ -47,4 +47,14 @@ export interface NewsReply {
   articles: NewsArticle[];
 }
 
-export type Reply = TextReply | ImageReply | VoiceReply | VideoReply | MusicReply | NewsReply;
+/**
+ * Hands the message to the account's customer-service staff (消息转发到客服): WeChat shows the user nothing for it,
+ * and routes this message to the staff's workbench — to `kfAccount` (`账号@公众号`) when given and that person is
+ * online, else to whoever is free. WeChat asks for it again for every message that should reach the staff.
+ */
+export interface TransferCustomerServiceReply {
+  type: 'transfer_customer_service';
+  kfAccount?: string;
+}
+
+export type Reply = TextReply | ImageReply | VoiceReply | VideoReply | MusicReply | NewsReply | TransferCustomerServiceReply;
