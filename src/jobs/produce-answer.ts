@@ -15,6 +15,8 @@ import type { ToolRegistry } from '../ai/tools/tool-registry.js';
 import type { ContextStore } from '../conversation/context/context-store.js';
 import { AiCallMeter, type AiCall } from '../conversation/handlers/ai-call-meter.js';
 import type { LiveAnswer } from '../delivery/live-answer.js';
+import type { ContentSafety } from '../guard/safety/content-safety.js';
+import type { UsageMeter } from '../guard/usage/usage-meter.js';
 import type { Metrics } from '../metrics/metrics.js';
 import type { InboundMessage } from '../wechat/message/types.js';
 
@@ -41,6 +43,10 @@ export interface AnswerProducerOptions {
   metrics?: Metrics;
   /** The model, for the metrics' `model` label (default `unknown`). */
   model?: string;
+  /** Screens the answer as it streams (outgoing keyword lists, moderation): nothing unchecked is appended. */
+  contentSafety?: ContentSafety;
+  /** Records each answered message's token usage (per day, user and model), before the answer is released. */
+  usage?: UsageMeter;
 }
 
 /** Produces the answer to one message into `answer`; never rejects. `signal` aborts the model call (shutdown). */
@@ -64,6 +70,7 @@ async function produce(options: AnswerProducerOptions, message: UserMessage, ans
   const userId = message.fromUserName;
   const startedAt = Date.now();
   let call: AiCall | undefined;
+  const screen = options.contentSafety?.screenAnswer(answer, log);
   try {
     const content = await userContent(options, message);
     const stored = await context.load(userId);
@@ -83,15 +90,19 @@ async function produce(options: AnswerProducerOptions, message: UserMessage, ans
     for await (const part of policy.stream((callSignal) => runAgent(agent, { userId, messages, signal: callSignal, session, inbound }, { ...(tools ? { tools } : {}), log }), { signal })) {
       if (part.type === 'text-delta') {
         call?.text();
-        answer.append(part.text);
+        if (screen === undefined) answer.append(part.text);
+        // A blocked word (or flagged text) has ended the answer: leaving the loop stops the model's stream.
+        else if (!screen.append(part.text)) break;
       } else if (part.type === 'media') {
         hasMedia = true;
         answer.addMedia({ kind: part.kind, ...(part.url ? { url: part.url } : {}), ...(part.data ? { data: part.data } : {}), ...(part.mimeType ? { mimeType: part.mimeType } : {}) });
       } else if (part.type === 'finish') finish = part as RunFinish;
     }
+    await screen?.end();
     call?.succeeded(finish?.usage);
     call = undefined;
-    if (options.voiceReply === true && message.kind === 'voice' && agent.speak !== undefined && answer.text.trim() !== '') {
+    await options.usage?.record(userId, finish?.usage, messages, answer.text, log);
+    if (options.voiceReply === true && message.kind === 'voice' && agent.speak !== undefined && answer.text.trim() !== '' && screen?.blocked !== true) {
       try {
         const spoken = await agent.speak(speakableText(answer.text), AbortSignal.timeout(60_000));
         answer.addMedia({ kind: 'voice', data: spoken.data, mimeType: spoken.mimeType });
@@ -101,7 +112,8 @@ async function produce(options: AnswerProducerOptions, message: UserMessage, ans
     }
     // The turn is stored before the answer is released: a user who reads it and asks again at once — perhaps
     // through another instance, where the per-user queue does not reach — finds it in the context.
-    await context.append(userId, [userMessage, ...(finish?.messages ?? [{ role: 'assistant', content: answer.text }])]).catch((error: unknown) =>
+    // What the user got, when content safety changed it: the model's own words are not carried into the next turn.
+    await context.append(userId, [userMessage, ...((screen?.altered === true ? undefined : finish?.messages) ?? [{ role: 'assistant', content: answer.text }])]).catch((error: unknown) =>
       log.warn({ err: error }, 'could not store the conversation turn'),
     );
     if (answer.text.trim() === '' && answer.finished === undefined && !hasMedia) {
@@ -120,9 +132,11 @@ async function produce(options: AnswerProducerOptions, message: UserMessage, ans
       answer.finish('failed');
       return;
     }
+    await screen?.end(); // the checked part of what streamed before the failure still goes out
     const timedOut = isAgentTimeout(error);
     const notice = timedOut ? timeoutMessage : errorMessage;
     log.warn({ err: error, provider: agent.name, elapsedMs: Date.now() - startedAt, partial: answer.text.length }, timedOut ? 'agent timed out' : 'agent failed');
+    if (screen?.blocked === true) return answer.finish('answered'); // it ends with CONTENT_BLOCKED_MESSAGE already
     answer.finish(timedOut ? 'timeout' : 'failed', answer.text === '' ? { replacement: notice } : { suffix: notice });
   }
 }

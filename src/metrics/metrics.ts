@@ -244,6 +244,12 @@ export function createMetrics(options: { instance: string; version: string; defa
     }),
     aiTimeouts: new Counter({ name: 'wx_ai_timeouts_total', help: 'AI calls that ran out of EXTERNAL_SERVICE_TIMEOUT.', labelNames: ['provider', 'model'] as const, registers }),
     aiRetries: new Counter({ name: 'wx_ai_retries_total', help: 'AI call attempts repeated after a retryable error.', labelNames: ['provider', 'model'] as const, registers }),
+    limitRejections: new Counter({
+      name: 'wx_limit_rejections_total',
+      help: 'Messages answered with the limit message instead of the AI: rate (RATE_LIMIT_PER_MINUTE), user_budget (USER_DAILY_TOKEN_BUDGET), account_budget (ACCOUNT_DAILY_TOKEN_BUDGET).',
+      labelNames: ['limit'] as const,
+      registers,
+    }),
     aiCircuitState: new Gauge({
       name: 'wx_ai_circuit_state',
       help: "The AI service's circuit breaker: 0 closed, 1 half-open (the cool-down is over: one probe call), 2 open (calls fail fast).",
@@ -270,6 +276,20 @@ export function createMetrics(options: { instance: string; version: string; defa
       collect() {
         collectAi(this, (state) => state.queued);
       },
+    }),
+
+    // ---- content safety (guard/safety/) -------------------------------------------------------------------------
+    contentBlocked: new Counter({
+      name: 'wx_content_blocked_total',
+      help: 'Messages (incoming) and answers (outgoing) that content safety blocked or masked, once each: by a CONTENT_FILTER_FILE word, a flagged moderation, or a failed moderation with MODERATION_ON_ERROR=block.',
+      labelNames: ['direction', 'action'] as const,
+      registers,
+    }),
+    moderationChecks: new Counter({
+      name: 'wx_moderation_checks_total',
+      help: 'Calls to the moderation endpoint (MODERATION_URL) by result: passed, flagged, error (no usable answer: MODERATION_ON_ERROR applied).',
+      labelNames: ['result'] as const,
+      registers,
     }),
 
     // ---- the answer queue (jobs/) -------------------------------------------------------------------------------
