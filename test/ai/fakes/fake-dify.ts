@@ -27,6 +27,8 @@ export interface FakeDifyReply extends FakeReply {
   files?: string[];
   /** The in-stream `error` event's fields for `failAfterChunks`; default status 500. */
   streamError?: { status?: number; code?: string; message?: string };
+  /** `metadata.usage`'s counts; default `prompt_tokens` 21, `completion_tokens` <chunks>. */
+  usage?: { prompt_tokens: number; completion_tokens: number };
 }
 
 export interface DifyChatBody {
@@ -120,7 +122,8 @@ async function answerChat(
   const messageId = randomUUID();
   const taskId = randomUUID();
   const created = Math.floor(Date.now() / 1000);
-  const usage = { prompt_tokens: 21, completion_tokens: chunks.length, total_tokens: 21 + chunks.length };
+  const counts = reply.usage ?? { prompt_tokens: 21, completion_tokens: chunks.length };
+  const usage = { ...counts, total_tokens: counts.prompt_tokens + counts.completion_tokens };
 
   if (body.response_mode !== 'streaming') {
     sendJson(response, 200, { event: 'message', task_id: taskId, id: messageId, message_id: messageId, conversation_id: conversationId, mode: 'chat', answer: chunks.join(''), metadata: { usage }, created_at: created });

@@ -23,6 +23,8 @@ export interface FakeOllamaReply extends FakeReply {
   doneReason?: string;
   /** End the body cleanly without the final `done` line. */
   omitDone?: boolean;
+  /** The final line's token counts; default `prompt_eval_count` 12, `eval_count` <chunks>. */
+  usage?: { prompt_eval_count: number; eval_count: number };
 }
 
 export interface OllamaChatBody {
@@ -72,8 +74,8 @@ async function answerChat(request: RecordedRequest, response: ServerResponse, st
     done: true,
     done_reason: reply.doneReason ?? 'stop',
     total_duration: 1_000_000,
-    prompt_eval_count: 12,
-    eval_count: chunks.length,
+    prompt_eval_count: reply.usage?.prompt_eval_count ?? 12,
+    eval_count: reply.usage?.eval_count ?? chunks.length,
   });
 
   if (body.stream === false) {
