@@ -96,9 +96,11 @@ export class ContentFilterSource {
       this.#failed(current, ['the file is gone']);
       return;
     }
+    // Slightly negative right after a write (the mtime has sub-millisecond precision, Date.now() not). A file far in
+    // the future (another host's clock, on a network mount) would never be quiet: beyond a minute it is not waited for.
     const quietFor = Date.now() - stats.mtimeMs;
-    if (quietFor >= 0 && quietFor < this.#settleMs) {
-      this.#schedule(this.#settleMs - quietFor);
+    if (quietFor > -60_000 && quietFor < this.#settleMs) {
+      this.#schedule(Math.min(this.#settleMs - quietFor, 2 * this.#settleMs));
       return;
     }
     let rules: ContentRules;

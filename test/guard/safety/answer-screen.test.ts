@@ -11,6 +11,7 @@ import { ContentSafety, type ModerationOnError } from '../../../src/guard/safety
 import { ModerationClient } from '../../../src/guard/safety/moderation-client.js';
 import { createMetrics, type Metrics } from '../../../src/metrics/metrics.js';
 import { temporaryFolder } from '../../support/app-instances.js';
+import { eventually } from '../../support/delivery-stack.js';
 import { capturedLog, LEVEL } from './captured-log.js';
 import { startFakeModeration, type FakeModeration } from './fake-moderation.js';
 
@@ -172,9 +173,9 @@ describe('screening an answer as it streams', () => {
       moderation.flaggedWords = ['攻击'];
       const { answer, screen, metrics, lines } = setup({ moderate: true });
       screen.append('没问题的一句。\n');
-      await new Promise((resolve) => setTimeout(resolve, 100));
+      assert.ok(await eventually(() => answer.text !== '', 3000), 'the clean piece passes moderation');
       screen.append('这里有攻击性的话。');
-      await new Promise((resolve) => setTimeout(resolve, 100));
+      assert.ok(await eventually(() => screen.blocked, 3000));
       assert.equal(screen.append('后面的。'), false);
       await screen.end();
       assert.equal(answer.text, `没问题的一句。\n\n${BLOCKED}`);

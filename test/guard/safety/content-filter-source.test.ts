@@ -15,7 +15,7 @@ describe('ContentFilterSource', () => {
   after(() => folder.remove());
   let count = 0;
   /** A filter file blocking `word` outgoing, and a source on it. */
-  const start = (word: string, options: { watch?: boolean } = {}) => {
+  const start = (word: string, options: { watch?: boolean; settleMs?: number } = {}) => {
     const file = path.join(folder.path, `filter-${++count}.yaml`);
     writeFileSync(file, `outgoing:\n  block: [${word}]\n`);
     const captured = capturedLog('info');
@@ -32,12 +32,13 @@ describe('ContentFilterSource', () => {
   });
 
   it('notices a change on use when nothing watches (a mount without file events)', async () => {
-    const { file, blocks } = start('旧词', { watch: false });
+    // A long settle time: the check right after the write must fall within it even on a busy machine.
+    const { file, blocks } = start('旧词', { watch: false, settleMs: 1000 });
     assert.ok(blocks('旧词'));
     writeFileSync(file, 'outgoing:\n  block: [新词]\n');
     // Within the settle time the old lists stay (a save may be half-written); then the next use takes the new ones.
     assert.ok(blocks('旧词'));
-    await settle(80);
+    await settle(1100);
     assert.ok(blocks('新词') && !blocks('旧词'));
   });
 
@@ -56,17 +57,18 @@ describe('ContentFilterSource', () => {
     const { file, source, lines, blocks } = start('好词');
     after(() => source.close());
     writeFileSync(file, 'outgoing:\n  block: [秘密的坏列表\n');
-    await settle(80);
+    const warned = () => lines.filter((line) => line.level === LEVEL.warn);
+    assert.ok(await eventually(() => warned().length > 0, 3000));
     for (let index = 0; index < 5; index++) assert.ok(blocks('好词'), 'the last good list still applies');
     await settle(200); // the watcher's own check too
-    const warnings = lines.filter((line) => line.level === LEVEL.warn);
+    const warnings = warned();
     assert.equal(warnings.length, 1, JSON.stringify(warnings));
     assert.match(warnings[0]!.msg, /not usable; keeping the lists loaded before/);
     assert.doesNotMatch(JSON.stringify(warnings), /秘密的坏列表|好词/, 'the lists are not logged');
 
     writeFileSync(file, 'outgoing:\n  block: [修好的词]\n');
-    await settle(80);
-    assert.ok(blocks('修好的词') && !blocks('好词'));
+    assert.ok(await eventually(() => blocks('修好的词'), 3000));
+    assert.ok(!blocks('好词'));
     const reloaded = lines.filter((line) => line.msg === 'content filter reloaded');
     assert.deepEqual(reloaded.at(-1)?.outgoing, { block: 1, mask: 0 });
     assert.doesNotMatch(JSON.stringify(lines), /修好的词/);
