@@ -9,9 +9,13 @@
 //   gateway     wx-backend (`node dist/server.js`, EXTERNAL_SERVICE_TYPE=openai → the fake model) under wrk with
 //               bench/ai-replay.lua: N threads × 1 connection, each connection one user, fresh encrypted
 //               messages with distinct MsgIds; answers come back passively
+//   gateway-queue only when REDIS_URL is set: the same gateway run, the server started with that REDIS_URL and a
+//               REDIS_PREFIX of its own (`wxbench:<random>:`), so answers go through the BullMQ job queue (and
+//               all shared state lives in Redis); every key under the prefix is deleted after the run
 // Each is warmed up first at full speed (no think time), so that the measured run sees warm JIT code as a
 // long-running server would. overhead = gateway end-to-end − model round trip (node:http), per percentile,
-// per round; the verdict is the median over rounds of the p99 overhead against the target (< 5 ms).
+// per round; the verdict is the median over rounds of the p99 overhead against the target (< 5 ms in process,
+// < 10 ms with the Redis job queue). With --think 0 the gateways' req/s is their AI messages/s (target >= 500).
 import { spawn, spawnSync } from 'node:child_process';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
@@ -21,6 +25,7 @@ import path from 'node:path';
 import readline from 'node:readline';
 import { setImmediate, setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { openBenchRedis } from './ai-redis-prefix.mjs';
 import { cpuTimes, stealShare, STEAL_WARN_PERCENT } from './cpu-steal.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -31,6 +36,10 @@ const LUA = path.join(here, 'ai-replay.lua');
 const FLOOR_PROXY = path.join(here, 'ai-floor-proxy.mjs');
 const ANSWER_PREFIX = 'fake-model answer to: '; // what ai-fake-model.mjs answers
 const TARGET_P99_MS = 5;
+/** With the job queue each message makes several Redis round trips (add, fetch, lock, complete, events). */
+const TARGET_QUEUE_P99_MS = 10;
+/** AI messages per second one instance must sustain back to back (--think 0). */
+const TARGET_MESSAGES_PER_S = 500;
 const SAFETY = 1.5; // lines per user file = expected messages × SAFETY
 const CHECK_MESSAGES_PER_USER = 4;
 /** Mean think time: 50 people chatting, each reading an answer about a second before sending the next message. */
@@ -79,6 +88,9 @@ class AiBench {
     this.LOAD_CPU = opts['load-cpu'];
     this.MIN_RATE = opts['min-rate'];
     this.THINK = opts.think;
+    // The `gateway-queue` run: only with a Redis to run it on. Read here, not passed to the servers as such
+    // (serverEnv removes the project's variables): only that run gets it, with a prefix of its own.
+    this.REDIS_URL = process.env.REDIS_URL || undefined;
     this.PROF_DIR = o['cpu-prof'] === undefined ? undefined : path.resolve(o['cpu-prof']);
     this.procs = new Set(); // { pid, exited, group } of everything started
     this.interrupted = false;
@@ -221,12 +233,16 @@ class AiBench {
     await fetch(`${this.fakeUrl}/stats/reset`, { method: 'POST' });
   }
 
-  /** Starts wx-backend; resolves once its port accepts connections. */
-  async startServer(log, { profile = false } = {}) {
+  /**
+   * Starts wx-backend; resolves once its port accepts connections. With `redisPrefix` it runs on REDIS_URL
+   * under that prefix: answers go through the BullMQ job queue.
+   */
+  async startServer(log, { profile = false, redisPrefix } = {}) {
     const port = await this.freePort();
     const prof = profile && this.PROF_DIR ? ['--cpu-prof', `--cpu-prof-dir=${this.PROF_DIR}`] : [];
     const argv = this.pinned(this.SERVER_CPU, [process.execPath, ...prof, 'dist/server.js']);
-    const p = this.launch(argv, { env: { ...this.serverEnv(this.fake.port), PORT: String(port) }, log });
+    const redis = redisPrefix ? { REDIS_URL: this.REDIS_URL, REDIS_PREFIX: redisPrefix } : {};
+    const p = this.launch(argv, { env: { ...this.serverEnv(this.fake.port), ...redis, PORT: String(port) }, log });
     const deadline = Date.now() + 30_000;
     while (Date.now() < deadline && !this.interrupted) {
       if (await this.canConnect(port)) {
@@ -334,11 +350,13 @@ class AiBench {
   /**
    * The gate: a fresh server; USERS users × CHECK_MESSAGES_PER_USER messages, closed loop, every reply
    * verified and matched to its message; one message with a bad signature must be refused without reaching
-   * the model; the fake model must have seen exactly one request per accepted message.
+   * the model; the fake model must have seen exactly one request per accepted message. `queue`: the server runs
+   * on REDIS_URL (the BullMQ job queue) under a prefix of its own, deleted afterwards.
    */
-  async check() {
-    const log = path.join(this.TMP, 'wx-backend-check.log');
-    const srv = await this.startServer(log);
+  async check({ queue = false } = {}) {
+    const log = path.join(this.TMP, queue ? 'wx-backend-check-queue.log' : 'wx-backend-check.log');
+    const redisPrefix = queue ? this.redis.newPrefix() : undefined;
+    const srv = await this.startServer(log, { redisPrefix });
     const url = `http://127.0.0.1:${srv.port}`;
     const problems = [];
     const inexact = [];
@@ -381,6 +399,7 @@ class AiBench {
       return { sent, problems, inexact, model_requests: stats.requests, bad_signature_status: badRes.status };
     } finally {
       await this.stop(srv);
+      if (redisPrefix) await this.redis.deleteKeys(redisPrefix);
     }
   }
 
@@ -408,13 +427,15 @@ class AiBench {
     return r;
   }
 
-  async runGateway(round) {
+  /** The `gateway` run, or with `queue` the `gateway-queue` run (see check()). */
+  async runGateway(round, { queue = false } = {}) {
     const openids = Array.from({ length: this.USERS }, () => this.randomOpenid());
     const wset = this.WARMUP > 0 ? await this.writeUserSets(path.join(this.TMP, 'warmup'), openids, this.perUser(this.WARMUP, 0)) : null;
     const mset = await this.writeUserSets(path.join(this.TMP, 'measured'), openids, this.perUser(this.DURATION, this.THINK));
-    const log = path.join(this.TMP, `wx-backend-r${round}.log`);
+    const log = this.gatewayLog(round, queue);
     const profilesBefore = this.PROF_DIR ? new Set(fs.readdirSync(this.PROF_DIR)) : null;
-    const srv = await this.startServer(log, { profile: true });
+    const redisPrefix = queue ? this.redis.newPrefix() : undefined;
+    const srv = await this.startServer(log, { profile: true, redisPrefix });
     const rec = {};
     try {
       if (wset) {
@@ -438,6 +459,7 @@ class AiBench {
       rec.model_requests_ok = fake.requests >= m.requests && fake.requests <= m.issued && fake.errors === 0;
     } finally {
       await this.stop(srv, this.PROF_DIR ? 20_000 : 5000);
+      if (redisPrefix) rec.redis_keys_deleted = await this.redis.deleteKeys(redisPrefix);
     }
     if (profilesBefore) {
       const made = fs.readdirSync(this.PROF_DIR).filter((f) => !profilesBefore.has(f) && f.endsWith('.cpuprofile'));
@@ -450,6 +472,34 @@ class AiBench {
     if (rec.server_warnings) rec.first_warning = this.serverWarnings(log)[0].slice(0, 300);
     this.bestRate = Math.max(this.bestRate ?? 0, rec.rps);
     return rec;
+  }
+
+  /** Runs the correctness gate and prints its outcome; resolves to its result, or null when it failed. */
+  async gate({ queue }) {
+    let gate;
+    try {
+      gate = await this.check({ queue });
+    } catch (e) {
+      gate = { problems: [`wx-backend did not start or the check broke: ${e.message}`], inexact: [], sent: 0 };
+    }
+    if (this.interrupted) return gate;
+    const gateOk = gate.problems.length === 0;
+    console.log(`correctness${queue ? ' with the Redis job queue' : ''} ${gateOk ? 'ok' : 'FAILED'}: ${gate.sent} messages from ` +
+      `${this.USERS} users, every reply ${this.MODE === 'aes' ? 'verified, decrypted and ' : ''}matched to its message; ` +
+      `fake model requests ${gate.model_requests ?? '?'} (want ${gate.sent}); bad signature → HTTP ${gate.bad_signature_status ?? '?'}`);
+    if (gate.inexact.length) {
+      const x = gate.inexact[0];
+      console.log(`  note: ${gate.inexact.length} of ${gate.sent} answers differ from the model's text (text conversion in wx-backend), ` +
+        `e.g. model ${JSON.stringify(x.want)} → reply ${JSON.stringify(x.content)}`);
+    }
+    for (const p of gate.problems.slice(0, 5)) console.log(`  problem: ${p}`);
+    if (gateOk) return { ...gate, inexact: gate.inexact.length };
+    console.log(tail(path.join(this.TMP, queue ? 'wx-backend-check-queue.log' : 'wx-backend-check.log')));
+    return null;
+  }
+
+  gatewayLog(round, queue) {
+    return path.join(this.TMP, queue ? `wx-backend-queue-r${round}.log` : `wx-backend-r${round}.log`);
   }
 
   /** The `proxy-floor` row: the thinnest Node gateway (bench/ai-floor-proxy.mjs) under the same wrk load. */
@@ -477,9 +527,139 @@ class AiBench {
     return rec;
   }
 
+  // ---- summary ---------------------------------------------------------------------------------
+
+  /** Medians per kind over rounds, and the same-round differences against the model round trip. */
+  summarize(runs) {
+    const good = runs.filter((x) => !x.error);
+    const of = (kind) => good.filter((x) => x.kind === kind);
+    const byRound = (kind) => new Map(of(kind).map((x) => [x.round, x]));
+    const gw = byRound('gateway'), gq = byRound('gateway-queue'), mh = byRound('model-http'), ms = byRound('model-sdk');
+    const fl = byRound('proxy-floor');
+    const diffs = (base, key, from) => [...from.keys()].filter((r) => base.has(r)).map((r) => from.get(r)[key] - base.get(r)[key]);
+    const overhead = (from) => ({
+      p50_ms: median(diffs(mh, 'p50_ms', from)), p99_ms: median(diffs(mh, 'p99_ms', from)),
+      p99_worst_ms: Math.max(...diffs(mh, 'p99_ms', from)), rounds: diffs(mh, 'p99_ms', from).length,
+    });
+    const row = (kind) => {
+      const rs = of(kind);
+      if (!rs.length) return null;
+      const gateway = kind === 'gateway' || kind === 'gateway-queue';
+      return {
+        rounds: rs.length, rps: median(rs.map((x) => x.rps)), p50_ms: median(rs.map((x) => x.p50_ms)),
+        p99_ms: median(rs.map((x) => x.p99_ms)), p99_max_ms: Math.max(...rs.map((x) => x.p99_ms)),
+        cpu_us: median(rs.map((x) => x.cpu_us_per_msg ?? x.cpu_us_per_req)),
+        errors: rs.reduce((a, x) => a + (gateway ? errorsOf(x) + (x.warmup?.errors ?? 0) + (x.warmup?.other ?? 0) + x.server_warnings
+          : kind === 'proxy-floor' ? errorsOf(x) : x.errors), 0),
+        fake_p50_us: median(rs.map((x) => x.fake?.p50_us)), fake_p99_us: median(rs.map((x) => x.fake?.p99_us)),
+        ...(gateway ? { model_requests_ok: rs.every((x) => x.model_requests_ok), wrapped: rs.filter((x) => x.wrapped).length } : {}),
+      };
+    };
+    const summary = {
+      model_http: row('model-http'), model_sdk: row('model-sdk'), proxy_floor: row('proxy-floor'), gateway: row('gateway'),
+      overhead: overhead(gw),
+      overhead_vs_sdk: { p50_ms: median(diffs(ms, 'p50_ms', gw)), p99_ms: median(diffs(ms, 'p99_ms', gw)) },
+      floor_overhead: { p50_ms: median(diffs(mh, 'p50_ms', fl)), p99_ms: median(diffs(mh, 'p99_ms', fl)) },
+      ...(this.redis ? { gateway_queue: row('gateway-queue'), overhead_queue: overhead(gq) } : {}),
+    };
+    return { summary, good };
+  }
+
+  printTable(summary, good) {
+    console.log('');
+    console.log(`| ${this.USERS} users, closed loop${this.THINK ? `, ${this.THINK} ms think` : ''} | req/s (median) | p50 ms | p99 ms | CPU µs per message | errors | fake model's own time p50 / p99 µs | rounds |`);
+    console.log('|---|---:|---:|---:|---:|---:|---:|---:|');
+    const line = (label, s, cpuWhat) => {
+      if (!s) return console.log(`| ${label} | no result | | | | | | |`);
+      console.log(`| ${label} | ${fmt(s.rps)} | ${fmt(s.p50_ms, 2)} | ${fmt(s.p99_ms, 2)} | ${fmt(s.cpu_us)} ${cpuWhat} | ${s.errors} | ` +
+        `${fmt(s.fake_p50_us)} / ${fmt(s.fake_p99_us)} | ${s.rounds} |`);
+    };
+    const overheadLine = (label, o) => console.log(`| ${label} | | ${fmt(o.p50_ms, 2)} | ${fmt(o.p99_ms, 2)} | | | | ${o.rounds ?? ''} |`);
+    line('model round trip, direct (node:http)', summary.model_http, '(client)');
+    line('model round trip, direct (openai SDK)', summary.model_sdk, '(client)');
+    line('floor: wrk → raw node:http proxy → model', summary.proxy_floor, '(proxy)');
+    line('gateway end-to-end (wrk → wx-backend → model)', summary.gateway, '(server)');
+    if (this.redis) line('gateway with Redis job queue (BullMQ)', summary.gateway_queue, '(server)');
+    overheadLine('**overhead = gateway − model round trip (node:http)**', summary.overhead);
+    if (this.redis) overheadLine('**overhead with the queue = gateway-queue − model round trip (node:http)**', summary.overhead_queue);
+    overheadLine('(gateway − model round trip via openai SDK)', summary.overhead_vs_sdk);
+    overheadLine('(floor − model round trip (node:http): the extra hop itself, on this machine)', summary.floor_overhead);
+    console.log('req/s, p50, p99, CPU: median over rounds; overhead: median over rounds of the same-round difference of the ' +
+      'percentiles; CPU: the measuring client\'s (model rows), the proxy\'s or the server process\'s CPU time per request; ' +
+      'errors: failed or wrong answers (model rows), non-2xx + socket errors + timeouts (+ non-passive replies + ' +
+      'wx-backend warnings, warm-ups included, for the gateways)');
+    const stolen = good.filter((x) => x.steal_pct !== null && x.steal_pct > STEAL_WARN_PERCENT);
+    if (stolen.length) {
+      console.log(`warning: ${stolen.length} of ${good.length} runs lost more than ${STEAL_WARN_PERCENT}% of the machine's CPU time to ` +
+        `other guests (steal up to ${fmt(Math.max(...stolen.map((x) => x.steal_pct)), 1)}%): latency in those runs is unreliable`);
+    }
+  }
+
+  /**
+   * Prints the verdict lines: the in-process gateway's (as before), the job queue's beside it when REDIS_URL is
+   * set, and with --think 0 each gateway's AI messages/s. Returns the in-process figures at the top (as before the
+   * queue variant) and the queue's under `queue`; `complete` is false when a gateway gave no result.
+   */
+  printVerdict(summary, good) {
+    const pf = (ok) => (ok ? 'PASS' : 'FAIL');
+    const verdict = { mode: this.MODE, users: this.USERS, think_ms: this.THINK, complete: true };
+    const measured = {}; // in_process, queue
+    console.log('');
+    console.log(`wx-backend with EXTERNAL_SERVICE_TYPE=openai, ${this.MODE} mode, ${this.USERS} concurrent users` +
+      `${this.THINK ? ` (${this.THINK} ms think time)` : ''}:`);
+    const unreliable = good.filter((x) => x.steal_pct !== null && x.steal_pct > STEAL_WARN_PERCENT).length;
+    verdict.runs_with_steal = unreliable;
+    if (unreliable) console.log(`(unreliable: ${unreliable} runs with steal > ${STEAL_WARN_PERCENT}%; rerun on a quiet machine)`);
+
+    const variants = [{ key: 'in_process', what: '', s: summary.gateway, ov: summary.overhead, target: TARGET_P99_MS }];
+    if (this.redis) {
+      variants.push({ key: 'queue', what: ' with the Redis job queue', s: summary.gateway_queue, ov: summary.overhead_queue,
+        target: TARGET_QUEUE_P99_MS });
+    }
+    for (const { key, what, s, ov, target } of variants) {
+      if (!s || !Number.isFinite(ov.p99_ms)) {
+        console.log(`AI gateway overhead${what}: not measured; no verdict`);
+        verdict.complete = false;
+        continue;
+      }
+      const p99Ok = ov.p99_ms < target;
+      measured[key] = { overhead_p99_ms: ov.p99_ms, overhead_p99_worst_ms: ov.p99_worst_ms, overhead_p50_ms: ov.p50_ms,
+        target_p99_ms: target, p99_pass: p99Ok, errors: s.errors, errors_pass: s.errors === 0,
+        model_requests_pass: s.model_requests_ok, wrapped: s.wrapped, messages_per_s: s.rps };
+      console.log(`AI gateway overhead p99${what}: ${ov.p99_ms.toFixed(2)} ms (target < ${target} ms) ${pf(p99Ok)}` +
+        (ov.rounds > 1 ? `   [median of ${ov.rounds} rounds; worst ${ov.p99_worst_ms.toFixed(2)} ms; p50 ${ov.p50_ms.toFixed(2)} ms]` : ''));
+    }
+    if (!this.redis) console.log('AI gateway overhead with the Redis job queue: not measured (set REDIS_URL to measure it)');
+    if (this.THINK === 0) {
+      // Back to back, every gateway run is saturated: its req/s is the AI messages one instance answers per second.
+      for (const { key, what } of variants.filter((v) => measured[v.key])) {
+        const rate = measured[key].messages_per_s;
+        measured[key].messages_per_s_pass = rate >= TARGET_MESSAGES_PER_S;
+        console.log(`AI messages/s ${what ? what.trim() : 'in process'} (no think time): ${fmt(rate)} ` +
+          `(target >= ${TARGET_MESSAGES_PER_S}) ${pf(rate >= TARGET_MESSAGES_PER_S)}`);
+      }
+    }
+    for (const { key, what } of variants.filter((v) => measured[v.key])) {
+      const v = measured[key];
+      console.log(`errors${what}: ${v.errors} ${pf(v.errors_pass)}`);
+      console.log(`one model request per message${what}: ${v.model_requests_pass ? 'yes' : 'no'} ${pf(v.model_requests_pass)}   ` +
+        '[exact in the correctness gate; measured runs: between the replies and the requests sent]');
+      if (v.wrapped) console.log(`note: ${v.wrapped} measured run(s)${what} repeated MsgIds (see warnings above)`);
+    }
+    return { ...verdict, ...measured.in_process, ...(measured.queue ? { queue: measured.queue } : {}) };
+  }
+
   // ---- main ------------------------------------------------------------------------------------
 
   async main() {
+    try {
+      return await this.measure();
+    } finally {
+      await this.redis?.close();
+    }
+  }
+
+  async measure() {
     this.SHARED = path.join(repoRoot, 'bench', 'reference');
     for (const f of ['lib/proto.mjs', 'creds.env']) {
       if (!fs.existsSync(path.join(this.SHARED, f))) {
@@ -507,6 +687,14 @@ class AiBench {
       this.PIN = false;
     }
     if (this.PROF_DIR) fs.mkdirSync(this.PROF_DIR, { recursive: true });
+    if (this.REDIS_URL) {
+      try {
+        this.redis = await openBenchRedis(this.REDIS_URL);
+      } catch (e) {
+        console.error(`${e.message}: unset REDIS_URL to run without the gateway-queue run`);
+        return 1;
+      }
+    }
 
     this.TMP = fs.mkdtempSync(path.join(os.tmpdir(), 'wx-bench-ai-'));
     let cleaned = false;
@@ -523,7 +711,9 @@ class AiBench {
         if (this.interrupted) process.exit(130);
         this.interrupted = true;
         console.error(`\n${sig}: stopping`);
-        Promise.all([...this.procs].map((p) => this.stop(p, 2000))).finally(() => process.exit(sig === 'SIGINT' ? 130 : 143));
+        Promise.all([...this.procs].map((p) => this.stop(p, 2000)))
+          .then(() => this.redis?.close()) // the interrupted run's keys
+          .finally(() => process.exit(sig === 'SIGINT' ? 130 : 143));
       });
     }
 
@@ -532,6 +722,7 @@ class AiBench {
       date: new Date().toISOString(), cpus: NCPU, loadavg, node: process.version,
       wrk: (wrkVersion.stdout || wrkVersion.stderr).split('\n')[0].split(' ').slice(0, 2).join(' '),
       mode: this.MODE, rounds: this.ROUNDS, duration: this.DURATION, warmup: this.WARMUP, users: this.USERS, think_ms: this.THINK,
+      queue_variant: Boolean(this.redis),
       pinned: this.PIN ? { server: this.SERVER_CPU, load: this.LOAD_CPU } : null, reference: this.SHARED,
     };
     console.log(`date: ${meta.date}  host: ${NCPU} cpus, load avg ${loadavg}`);
@@ -545,6 +736,10 @@ class AiBench {
         `wrk (${this.USERS} threads) and the fake model pinned to cpu ${this.LOAD_CPU}`
       : 'no CPU pinning (1 cpu)');
     if (this.PROF_DIR) console.log(`CPU profiles of the measured wx-backend runs go to ${this.PROF_DIR} (profiling slows the server)`);
+    if (this.redis) {
+      console.log('gateway-queue: wx-backend with REDIS_URL (answers through the BullMQ job queue, shared state in Redis), ' +
+        'its own REDIS_PREFIX wxbench:<random>: per run, every key under it deleted after the run');
+    }
     console.log('');
 
     let exitCode = 0;
@@ -555,40 +750,28 @@ class AiBench {
       return 1;
     }
 
-    // 1. Correctness gate.
-    let gate;
-    try {
-      gate = await this.check();
-    } catch (e) {
-      gate = { problems: [`wx-backend did not start or the check broke: ${e.message}`], inexact: [], sent: 0 };
-    }
-    if (this.interrupted) return new Promise(() => {});
-    const gateOk = gate.problems.length === 0;
-    console.log(`correctness ${gateOk ? 'ok' : 'FAILED'}: ${gate.sent} messages from ${this.USERS} users, every reply ` +
-      `${this.MODE === 'aes' ? 'verified, decrypted and ' : ''}matched to its message; fake model requests ${gate.model_requests ?? '?'} ` +
-      `(want ${gate.sent}); bad signature → HTTP ${gate.bad_signature_status ?? '?'}`);
-    if (gate.inexact.length) {
-      const x = gate.inexact[0];
-      console.log(`  note: ${gate.inexact.length} of ${gate.sent} answers differ from the model's text (text conversion in wx-backend), ` +
-        `e.g. model ${JSON.stringify(x.want)} → reply ${JSON.stringify(x.content)}`);
-    }
-    for (const p of gate.problems.slice(0, 5)) console.log(`  problem: ${p}`);
-    if (!gateOk) {
-      console.log(tail(path.join(this.TMP, 'wx-backend-check.log')));
-      await this.stop(this.fake);
-      return 1;
+    // 1. Correctness gate: in process, and on the job queue when there is a Redis.
+    const gates = {};
+    for (const queue of this.redis ? [false, true] : [false]) {
+      const gate = await this.gate({ queue });
+      if (this.interrupted) return new Promise(() => {});
+      if (!gate) {
+        await this.stop(this.fake);
+        return 1;
+      }
+      gates[queue ? 'queue' : 'in_process'] = gate;
     }
     console.log('');
 
     // 2. Rounds.
     const runs = [];
-    const kinds = ['model-http', 'model-sdk', 'proxy-floor', 'gateway'];
+    const kinds = ['model-http', 'model-sdk', 'proxy-floor', 'gateway', ...(this.redis ? ['gateway-queue'] : [])];
     for (let r = 1; r <= this.ROUNDS && !this.interrupted; r++) {
       for (let k = 0; k < kinds.length && !this.interrupted; k++) {
         const kind = kinds[(k + r - 1) % kinds.length];
         const rec = { kind, round: r, order: k + 1 };
         try {
-          if (kind === 'gateway') Object.assign(rec, await this.runGateway(r));
+          if (kind === 'gateway' || kind === 'gateway-queue') Object.assign(rec, await this.runGateway(r, { queue: kind === 'gateway-queue' }));
           else if (kind === 'proxy-floor') Object.assign(rec, await this.runFloor(r));
           else Object.assign(rec, await this.runModel(kind.slice(6)));
         } catch (e) {
@@ -597,26 +780,28 @@ class AiBench {
         }
         if (this.interrupted) break;
         runs.push(rec);
+        const isGateway = kind === 'gateway' || kind === 'gateway-queue';
         if (rec.error) {
-          console.log(`round ${r}/${this.ROUNDS} ${kind.padEnd(11)} FAILED: ${rec.error}`);
-          if (kind === 'gateway') console.log(tail(path.join(this.TMP, `wx-backend-r${r}.log`)));
+          console.log(`round ${r}/${this.ROUNDS} ${kind.padEnd(13)} FAILED: ${rec.error}`);
+          if (isGateway) console.log(tail(this.gatewayLog(r, kind === 'gateway-queue')));
           continue;
         }
-        const viaWrk = kind === 'gateway' || kind === 'proxy-floor';
+        const viaWrk = isGateway || kind === 'proxy-floor';
         const errs = viaWrk ? errorsOf(rec) : rec.errors;
-        const line = `round ${r}/${this.ROUNDS} ${kind.padEnd(11)} ${fmt(rec.rps).padStart(6)} req/s  p50 ${fmt(rec.p50_ms, 2)} ms  ` +
+        const line = `round ${r}/${this.ROUNDS} ${kind.padEnd(13)} ${fmt(rec.rps).padStart(6)} req/s  p50 ${fmt(rec.p50_ms, 2)} ms  ` +
           `p99 ${fmt(rec.p99_ms, 2)} ms  errors ${errs}` + (rec.steal_pct === null ? '' : `  steal ${fmt(rec.steal_pct, 1)}%`);
         if (kind === 'proxy-floor') {
           console.log(`${line}  proxy CPU ${fmt(rec.cpu_us_per_msg)} µs/msg`);
           continue;
         }
-        if (kind !== 'gateway') {
+        if (!isGateway) {
           console.log(`${line}  client CPU ${fmt(rec.cpu_us_per_req)} µs/req`);
           continue;
         }
         console.log(`${line}  server CPU ${fmt(rec.cpu_us_per_msg)} µs/msg  model requests ${rec.fake_requests} for ` +
           `${rec.requests} replies (${rec.issued - rec.requests} in flight at the end)` +
-          (rec.warmup ? `  (warm-up ${fmt(rec.warmup.rps)} req/s)` : ''));
+          (rec.warmup ? `  (warm-up ${fmt(rec.warmup.rps)} req/s)` : '') +
+          (rec.redis_keys_deleted === undefined ? '' : `  Redis keys deleted ${rec.redis_keys_deleted}`));
         if (rec.wrapped) console.log(`warning: round ${r}: ${rec.wrapped} users ran out of fresh messages and repeated MsgIds (raise --min-rate)`);
         if (rec.server_warnings) console.log(`warning: round ${r}: wx-backend logged ${rec.server_warnings} warnings/errors, first: ${rec.first_warning}`);
         if (rec.cpu_profile) console.log(`  CPU profile: node bench/cpu-profile-summary.mjs ${rec.cpu_profile} --messages ${rec.profiled_messages}`);
@@ -626,90 +811,15 @@ class AiBench {
     await this.stop(this.fake);
 
     // 3. Summary.
-    const good = runs.filter((x) => !x.error);
-    const of = (kind) => good.filter((x) => x.kind === kind);
-    const byRound = (kind) => new Map(of(kind).map((x) => [x.round, x]));
-    const gw = byRound('gateway'), mh = byRound('model-http'), ms = byRound('model-sdk'), fl = byRound('proxy-floor');
-    const diffs = (base, key, from = gw) => [...from.keys()].filter((r) => base.has(r)).map((r) => from.get(r)[key] - base.get(r)[key]);
-    const row = (kind) => {
-      const rs = of(kind);
-      if (!rs.length) return null;
-      return {
-        rounds: rs.length, rps: median(rs.map((x) => x.rps)), p50_ms: median(rs.map((x) => x.p50_ms)),
-        p99_ms: median(rs.map((x) => x.p99_ms)), p99_max_ms: Math.max(...rs.map((x) => x.p99_ms)),
-        cpu_us: median(rs.map((x) => x.cpu_us_per_msg ?? x.cpu_us_per_req)),
-        errors: rs.reduce((a, x) => a + (kind === 'gateway' ? errorsOf(x) + (x.warmup?.errors ?? 0) + (x.warmup?.other ?? 0) + x.server_warnings
-          : kind === 'proxy-floor' ? errorsOf(x) : x.errors), 0),
-        fake_p50_us: median(rs.map((x) => x.fake?.p50_us)), fake_p99_us: median(rs.map((x) => x.fake?.p99_us)),
-      };
-    };
-    const summary = {
-      model_http: row('model-http'), model_sdk: row('model-sdk'), proxy_floor: row('proxy-floor'), gateway: row('gateway'),
-      overhead: {
-        p50_ms: median(diffs(mh, 'p50_ms')), p99_ms: median(diffs(mh, 'p99_ms')), p99_worst_ms: Math.max(...diffs(mh, 'p99_ms')),
-        rounds: diffs(mh, 'p99_ms').length,
-      },
-      overhead_vs_sdk: { p50_ms: median(diffs(ms, 'p50_ms')), p99_ms: median(diffs(ms, 'p99_ms')) },
-      floor_overhead: { p50_ms: median(diffs(mh, 'p50_ms', fl)), p99_ms: median(diffs(mh, 'p99_ms', fl)) },
-    };
+    const { summary, good } = this.summarize(runs);
     meta.loadavg_end = os.loadavg().map((x) => x.toFixed(2)).join(' ');
-
-    console.log('');
-    console.log(`| ${this.USERS} users, closed loop${this.THINK ? `, ${this.THINK} ms think` : ''} | req/s (median) | p50 ms | p99 ms | CPU µs per message | errors | fake model's own time p50 / p99 µs | rounds |`);
-    console.log('|---|---:|---:|---:|---:|---:|---:|---:|');
-    const line = (label, s, cpuWhat) => {
-      if (!s) return console.log(`| ${label} | no result | | | | | | |`);
-      console.log(`| ${label} | ${fmt(s.rps)} | ${fmt(s.p50_ms, 2)} | ${fmt(s.p99_ms, 2)} | ${fmt(s.cpu_us)} ${cpuWhat} | ${s.errors} | ` +
-        `${fmt(s.fake_p50_us)} / ${fmt(s.fake_p99_us)} | ${s.rounds} |`);
-    };
-    line('model round trip, direct (node:http)', summary.model_http, '(client)');
-    line('model round trip, direct (openai SDK)', summary.model_sdk, '(client)');
-    line('floor: wrk → raw node:http proxy → model', summary.proxy_floor, '(proxy)');
-    line('gateway end-to-end (wrk → wx-backend → model)', summary.gateway, '(server)');
-    const ov = summary.overhead, ovs = summary.overhead_vs_sdk, ovf = summary.floor_overhead;
-    console.log(`| **overhead = gateway − model round trip (node:http)** | | ${fmt(ov.p50_ms, 2)} | ${fmt(ov.p99_ms, 2)} | | | | ${ov.rounds} |`);
-    console.log(`| (gateway − model round trip via openai SDK) | | ${fmt(ovs.p50_ms, 2)} | ${fmt(ovs.p99_ms, 2)} | | | | |`);
-    console.log(`| (floor − model round trip (node:http): the extra hop itself, on this machine) | | ${fmt(ovf.p50_ms, 2)} | ${fmt(ovf.p99_ms, 2)} | | | | |`);
-    console.log('req/s, p50, p99, CPU: median over rounds; overhead: median over rounds of the same-round difference of the ' +
-      'percentiles; CPU: the measuring client\'s (model rows), the proxy\'s or the server process\'s CPU time per request; ' +
-      'errors: failed or wrong answers (model rows), non-2xx + socket errors + timeouts (+ non-passive replies + ' +
-      'wx-backend warnings, warm-ups included, for the gateway)');
-    const stolen = good.filter((x) => x.steal_pct !== null && x.steal_pct > STEAL_WARN_PERCENT);
-    if (stolen.length) {
-      console.log(`warning: ${stolen.length} of ${good.length} runs lost more than ${STEAL_WARN_PERCENT}% of the machine's CPU time to ` +
-        `other guests (steal up to ${fmt(Math.max(...stolen.map((x) => x.steal_pct)), 1)}%): latency in those runs is unreliable`);
-    }
-
-    const gs = summary.gateway;
-    let verdict = null;
-    console.log('');
-    if (!gs || !Number.isFinite(ov.p99_ms)) {
-      console.log('AI gateway overhead: not measured; no verdict');
-      exitCode = 1;
-    } else {
-      const pf = (ok) => (ok ? 'PASS' : 'FAIL');
-      const p99Ok = ov.p99_ms < TARGET_P99_MS;
-      const modelOk = of('gateway').every((x) => x.model_requests_ok);
-      const wrapped = of('gateway').reduce((a, x) => a + (x.wrapped ? 1 : 0), 0);
-      verdict = { overhead_p99_ms: ov.p99_ms, overhead_p99_worst_ms: ov.p99_worst_ms, overhead_p50_ms: ov.p50_ms,
-        target_p99_ms: TARGET_P99_MS, p99_pass: p99Ok, errors: gs.errors, errors_pass: gs.errors === 0,
-        model_requests_pass: modelOk, wrapped, mode: this.MODE, users: this.USERS, think_ms: this.THINK };
-      console.log(`wx-backend with EXTERNAL_SERVICE_TYPE=openai, ${this.MODE} mode, ${this.USERS} concurrent users` +
-        `${this.THINK ? ` (${this.THINK} ms think time)` : ''}:`);
-      const unreliable = good.filter((x) => x.steal_pct !== null && x.steal_pct > STEAL_WARN_PERCENT).length;
-      verdict.runs_with_steal = unreliable;
-      if (unreliable) console.log(`(unreliable: ${unreliable} runs with steal > ${STEAL_WARN_PERCENT}%; rerun on a quiet machine)`);
-      console.log(`AI gateway overhead p99: ${ov.p99_ms.toFixed(2)} ms (target < ${TARGET_P99_MS} ms) ${pf(p99Ok)}` +
-        (ov.rounds > 1 ? `   [median of ${ov.rounds} rounds; worst ${ov.p99_worst_ms.toFixed(2)} ms; p50 ${ov.p50_ms.toFixed(2)} ms]` : ''));
-      console.log(`errors: ${gs.errors} ${pf(gs.errors === 0)}`);
-      console.log(`one model request per message: ${modelOk ? 'yes' : 'no'} ${pf(modelOk)}   [exact in the correctness gate; ` +
-        'measured runs: between the replies and the requests sent]');
-      if (wrapped) console.log(`note: ${wrapped} measured run(s) repeated MsgIds (see warnings above)`);
-    }
+    this.printTable(summary, good);
+    const verdict = this.printVerdict(summary, good);
+    if (!verdict.complete) exitCode = 1;
 
     if (this.o.json) {
       fs.mkdirSync(path.dirname(path.resolve(this.o.json)), { recursive: true });
-      fs.writeFileSync(this.o.json, JSON.stringify({ meta, gate: { ...gate, inexact: gate.inexact.length }, runs, summary, verdict }, null, 2) + '\n');
+      fs.writeFileSync(this.o.json, JSON.stringify({ meta, gate: gates.in_process, gate_queue: gates.queue, runs, summary, verdict }, null, 2) + '\n');
       console.log(`raw results in ${this.o.json}`);
     }
     return exitCode;

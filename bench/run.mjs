@@ -28,10 +28,14 @@
 //                          on a zero-latency fake model; --connections = concurrent users, default 50; target:
 //                          overhead p99 < 5 ms). Takes --mode --rounds --duration (default 30 with --ai) --warmup
 //                          --connections --min-rate (default 5000 with --ai) --json --load-cpu --keep-temp,
-//                          --server-cpu all|LIST (default all: wx-backend not pinned), and:
+//                          --server-cpu all|LIST (default all: wx-backend not pinned). With REDIS_URL set, a
+//                          fifth run per round, gateway-queue: wx-backend on that Redis (answers through the
+//                          BullMQ job queue) under a REDIS_PREFIX of its own, deleted after the run (target:
+//                          overhead p99 < 10 ms); without it that run is skipped and said so. And:
 //   --think MS             (with --ai) each user waits after a reply before its next message, a random time with
 //                          mean MS (exponential, capped at 4 s, so users do not send in lockstep; default 1000;
-//                          0 = back to back, which measures throughput rather than overhead)
+//                          0 = back to back, which measures throughput rather than overhead: each gateway's
+//                          AI messages/s is then checked too, target >= 500)
 //   --cpu-prof DIR         write a CPU profile of each wx-backend run to DIR (with --ai: of each measured run)
 //   --log-level LEVEL      wx-backend's LOG_LEVEL (default warn; info writes one line per message to stdout)
 // Exit code: 0 when every peer ran (the verdict is a report, FAIL included); 1 when a peer failed to start,
