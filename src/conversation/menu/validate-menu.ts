@@ -15,6 +15,7 @@
  * should see every problem at once.
  */
 import { z } from 'zod';
+import { utf8ByteLength } from '../../delivery/text/split-by-bytes.js';
 import { MenuFileError, type MenuIssue } from './menu-file-error.js';
 import {
   MENU_BUTTON_TYPES, type MenuAction, type MenuButton, type MenuButtonType, type MenuDefinition, type MenuLeafButton,
@@ -50,8 +51,6 @@ const FIELDS_BY_TYPE: Record<MenuButtonType, readonly TypedField[]> = {
   article_view_limited: ['article_id'],
 };
 
-const utf8Bytes = (value: string): number => Buffer.byteLength(value, 'utf8');
-
 function describeType(value: unknown): string {
   if (value === null) return 'null';
   if (Array.isArray(value)) return 'a list';
@@ -63,7 +62,7 @@ const nonEmptyText = textSchema.refine((value) => value.trim() !== '', 'must not
 
 function boundedText(maxBytes: number, hint = ''): z.ZodType<string> {
   return nonEmptyText.superRefine((value, context) => {
-    const bytes = utf8Bytes(value);
+    const bytes = utf8ByteLength(value);
     if (bytes > maxBytes) context.addIssue({ code: 'custom', message: `longer than ${maxBytes} bytes (got ${bytes}${hint})` });
   });
 }

@@ -1,8 +1,9 @@
 /**
  * The custom menu: default and conditional menus, validated with WeChat's limits and error codes.
  */
+import { utf8ByteLength } from '../../delivery/text/split-by-bytes.js';
 import type { FakeMenu, FakeUser } from './fake-state.js';
-import { asObject, byteLength, FakeFailure, json, ok, requireString, type FakeRoute } from './fake-route.js';
+import { asObject, FakeFailure, json, ok, requireString, type FakeRoute } from './fake-route.js';
 
 const BUTTON_TYPES: ReadonlySet<string> = new Set([
   'click', 'view', 'miniprogram', 'scancode_push', 'scancode_waitmsg', 'pic_sysphoto', 'pic_photo_or_album',
@@ -19,7 +20,7 @@ function checkButtons(buttons: unknown, level: typeof TOP_LEVEL): unknown[] {
   for (const item of buttons) {
     const button = asObject(item);
     const name = button.name;
-    if (typeof name !== 'string' || name.length === 0 || byteLength(name) > level.nameBytes) throw new FakeFailure(level.name);
+    if (typeof name !== 'string' || name.length === 0 || utf8ByteLength(name) > level.nameBytes) throw new FakeFailure(level.name);
     if (button.sub_button !== undefined && (!Array.isArray(button.sub_button) || button.sub_button.length > 0)) {
       if (level === SUB_LEVEL) throw new FakeFailure(40022);
       checkButtons(button.sub_button, SUB_LEVEL);
@@ -28,9 +29,9 @@ function checkButtons(buttons: unknown, level: typeof TOP_LEVEL): unknown[] {
     const type = button.type;
     if (typeof type !== 'string' || !BUTTON_TYPES.has(type)) throw new FakeFailure(level.type);
     if (type === 'view' || type === 'miniprogram') {
-      if (typeof button.url !== 'string' || button.url.length === 0 || byteLength(button.url) > 1024) throw new FakeFailure(level.url);
+      if (typeof button.url !== 'string' || button.url.length === 0 || utf8ByteLength(button.url) > 1024) throw new FakeFailure(level.url);
     } else if (!['media_id', 'view_limited', 'article_id', 'article_view_limited'].includes(type)) {
-      if (typeof button.key !== 'string' || button.key.length === 0 || byteLength(button.key) > 128) throw new FakeFailure(level.key);
+      if (typeof button.key !== 'string' || button.key.length === 0 || utf8ByteLength(button.key) > 128) throw new FakeFailure(level.key);
     }
   }
   return buttons;

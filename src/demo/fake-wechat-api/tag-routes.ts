@@ -1,10 +1,10 @@
 /**
  * User tags and the blacklist (which WeChat files under the tags API).
  */
+import { utf8ByteLength } from '../../delivery/text/split-by-bytes.js';
 import { SYSTEM_TAG_IDS, type FakeTag, type FakeWeChatState } from './fake-state.js';
 import {
   asObject,
-  byteLength,
   FakeFailure,
   json,
   ok,
@@ -23,7 +23,7 @@ const BATCH_BLACKLIST_LIMIT = 20;
 
 function checkTagName(state: FakeWeChatState, name: unknown, exceptId?: number): string {
   if (typeof name !== 'string' || name.length === 0) throw new FakeFailure(45157);
-  if (byteLength(name) > TAG_NAME_BYTES) throw new FakeFailure(45158);
+  if (utf8ByteLength(name) > TAG_NAME_BYTES) throw new FakeFailure(45158);
   for (const tag of state.tags.values()) if (tag.name === name && tag.id !== exceptId) throw new FakeFailure(45157);
   return name;
 }
