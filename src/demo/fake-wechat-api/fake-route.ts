@@ -165,8 +165,6 @@ export function asObject(value: unknown): Record<string, unknown> {
   return value !== null && typeof value === 'object' && !Array.isArray(value) ? (value as Record<string, unknown>) : {};
 }
 
-/** The old name, still imported by message-routes.ts; the one implementation is `utf8ByteLength`. */
-export { utf8ByteLength as byteLength } from '../../delivery/text/split-by-bytes.js';
 
 export function randomId(bytes: number): string {
   return randomBytes(bytes).toString('base64url');

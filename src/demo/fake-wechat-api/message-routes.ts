@@ -9,10 +9,10 @@
  * these rules (src/delivery/state/customer-service-ledger.ts); this one is written apart from it on purpose, so
  * that end-to-end tests check the product against WeChat's rule rather than against itself.
  */
+import { utf8ByteLength } from '../../delivery/text/split-by-bytes.js';
 import { MESSAGE_WINDOW_MS, type FakeInteraction, type FakeTypingEvent, type FakeUser, type FakeWeChatState } from './fake-state.js';
 import {
   asObject,
-  byteLength,
   FakeFailure,
   json,
   ok,
@@ -51,7 +51,7 @@ function checkMessage(context: FakeContext, msgtype: string, member: Record<stri
   switch (msgtype) {
     case 'text': {
       const content = requireString(member.content, 44003);
-      if (byteLength(content) > TEXT_LIMIT_BYTES) throw new FakeFailure(45002);
+      if (utf8ByteLength(content) > TEXT_LIMIT_BYTES) throw new FakeFailure(45002);
       return;
     }
     case 'image':
