@@ -24,6 +24,11 @@ export interface AnswerCheckpoint {
 /** Kept well beyond an answer's life: EXTERNAL_SERVICE_TIMEOUT (600 s by default) plus delivery. */
 const KEEP_MS = 2 * 60 * 60 * 1000;
 
+/**
+ * The finished answer and the delivery's progress are kept apart (two keys), so that saving the one never waits
+ * for, or overwrites, the other: the model side saves the answer when it finishes while the delivery side records
+ * its decisions.
+ */
 export class AnswerCheckpoints {
   readonly #state: SharedState;
 
@@ -32,18 +37,25 @@ export class AnswerCheckpoints {
   }
 
   async load(messageKey: string): Promise<AnswerCheckpoint> {
-    const stored = await this.#state.get(this.#key(messageKey));
-    return stored === undefined ? {} : (JSON.parse(stored) as AnswerCheckpoint);
+    const [answer, progress] = await Promise.all([this.#state.get(answerKey(messageKey)), this.#state.get(progressKey(messageKey))]);
+    return {
+      ...(progress === undefined ? {} : (JSON.parse(progress) as Omit<AnswerCheckpoint, 'answer'>)),
+      ...(answer === undefined ? {} : { answer: JSON.parse(answer) as NonNullable<AnswerCheckpoint['answer']> }),
+    };
   }
 
-  async save(messageKey: string, checkpoint: AnswerCheckpoint): Promise<void> {
-    await this.#state.set(this.#key(messageKey), JSON.stringify(checkpoint), KEEP_MS);
+  async saveAnswer(messageKey: string, answer: NonNullable<AnswerCheckpoint['answer']>): Promise<void> {
+    await this.#state.set(answerKey(messageKey), JSON.stringify(answer), KEEP_MS);
   }
 
-  #key(messageKey: string): string {
-    return `job:${messageKey}`;
+  /** The delivery's progress as a whole (route, passive text, delivered): its writes come one after the other. */
+  async saveProgress(messageKey: string, progress: Omit<AnswerCheckpoint, 'answer'>): Promise<void> {
+    await this.#state.set(progressKey(messageKey), JSON.stringify(progress), KEEP_MS);
   }
 }
+
+const answerKey = (messageKey: string): string => `job:${messageKey}:answer`;
+const progressKey = (messageKey: string): string => `job:${messageKey}:progress`;
 
 /** The finished answer as a checkpoint keeps it: media with bytes are left out (only a URL survives a restart). */
 export function storedAnswer(finished: FinishedAnswer): NonNullable<AnswerCheckpoint['answer']> {

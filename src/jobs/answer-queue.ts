@@ -14,8 +14,12 @@
  */
 import type { AnswerJob } from './answer-job.js';
 
-/** Runs one job: resolves when its answer is delivered (or handed over for pickup). `signal` aborts on shutdown. */
-export type AnswerJobProcessor = (job: AnswerJob, signal: AbortSignal) => Promise<void>;
+/**
+ * Runs one job: resolves when its answer is delivered (or handed over for pickup). `signal` aborts on shutdown.
+ * `run.resumed` is false only when this is certainly the job's first run (nothing of it can have been done yet);
+ * true or absent, the processor looks for what an earlier run did.
+ */
+export type AnswerJobProcessor = (job: AnswerJob, signal: AbortSignal, run?: { resumed: boolean }) => Promise<void>;
 
 export interface AnswerQueueStats {
   /** Jobs waiting for a worker (ready to run, or waiting behind an earlier job of the same user). */

@@ -24,10 +24,10 @@ export interface AnswerWorkerOptions {
 
 export function answerWorker(options: AnswerWorkerOptions): AnswerJobProcessor {
   const { produce, policy, checkpoints, metrics } = options;
-  return async (job, signal) => {
+  return async (job, signal, run) => {
     const { messageKey, message, answerId } = job;
     const log = lazyChild(options.log, { messageKey, answerId });
-    const progress = jobProgress(checkpoints, messageKey, await checkpoints.load(messageKey));
+    const progress = jobProgress(checkpoints, messageKey, run?.resumed === false ? {} : await checkpoints.load(messageKey));
     if (progress.current.delivered === true) return;
     if (!isUserMessage(message)) throw new Error(`a ${message.kind} message cannot be answered by the AI`);
     const answer = new LiveAnswer(answerId);
@@ -55,7 +55,10 @@ export function answerWorker(options: AnswerWorkerOptions): AnswerJobProcessor {
   };
 }
 
-/** The job's checkpoint, saved one write after the other (the model side and the delivery side both write). */
+/**
+ * The job's checkpoint as the policy sees it. The answer is saved on its own; the progress writes come one after
+ * the other (each writes the whole progress), so a later one never lands before an earlier one.
+ */
 function jobProgress(checkpoints: AnswerCheckpoints, messageKey: string, initial: AnswerCheckpoint): DeliveryProgress {
   let current = initial;
   let writing: Promise<void> = Promise.resolve();
@@ -63,11 +66,17 @@ function jobProgress(checkpoints: AnswerCheckpoints, messageKey: string, initial
     get current() {
       return current;
     },
-    save(update) {
+    async save(update) {
       current = { ...current, ...update };
-      const snapshot = current;
-      writing = writing.catch(() => {}).then(() => checkpoints.save(messageKey, snapshot));
-      return writing;
+      const { answer, ...progress } = update;
+      const saves: Promise<void>[] = [];
+      if (answer !== undefined) saves.push(checkpoints.saveAnswer(messageKey, answer));
+      if (Object.keys(progress).length > 0) {
+        const { answer: _answer, ...snapshot } = current;
+        writing = writing.catch(() => {}).then(() => checkpoints.saveProgress(messageKey, snapshot));
+        saves.push(writing);
+      }
+      await Promise.all(saves);
     },
   };
 }

@@ -240,7 +240,9 @@ export class BullAnswerQueue implements AnswerQueue {
     let outcome: 'done' | 'stopped';
     try {
       const stopped = new Promise<'stopped'>((resolve) => running.controller.signal.addEventListener('abort', () => resolve('stopped'), { once: true }));
-      const work = Promise.resolve().then(() => processor(answerJob, running.controller.signal));
+      // Every start of a job counts in attemptsStarted (a takeover, a hand-back, a wait behind the user's earlier job).
+      const resumed = job.attemptsStarted > 1 || job.stalledCounter > 0;
+      const work = Promise.resolve().then(() => processor(answerJob, running.controller.signal, { resumed }));
       outcome = await Promise.race([work.then(() => 'done' as const), stopped]);
     } catch (error) {
       this.#finished += 1;

@@ -129,7 +129,7 @@ export class MemoryAnswerQueue implements AnswerQueue {
     const controller = new AbortController();
     this.#busyUsers.add(user);
     const settled = Promise.resolve()
-      .then(() => processor(job, controller.signal))
+      .then(() => processor(job, controller.signal, { resumed: false }))
       // A job stopped by the shutdown did not fail: the shutdown reports it (server.ts logs one line for all).
       .catch((error: unknown) => (controller.signal.aborted ? undefined : this.#recordFailure(job, error)))
       .finally(() => {
