@@ -101,7 +101,8 @@ async function produce(options: AnswerProducerOptions, message: UserMessage, ans
     await screen?.end();
     call?.succeeded(finish?.usage);
     call = undefined;
-    await options.usage?.record(userId, finish?.usage, messages, answer.text, log);
+    // Booked beside the context's write below (one round trip less before the answer is released).
+    const booking = options.usage?.record(userId, finish?.usage, messages, answer.text, log);
     if (options.voiceReply === true && message.kind === 'voice' && agent.speak !== undefined && answer.text.trim() !== '' && screen?.blocked !== true) {
       try {
         const spoken = await agent.speak(speakableText(answer.text), AbortSignal.timeout(60_000));
@@ -113,9 +114,12 @@ async function produce(options: AnswerProducerOptions, message: UserMessage, ans
     // The turn is stored before the answer is released: a user who reads it and asks again at once — perhaps
     // through another instance, where the per-user queue does not reach — finds it in the context.
     // What the user got, when content safety changed it: the model's own words are not carried into the next turn.
-    await context.append(userId, [userMessage, ...((screen?.altered === true ? undefined : finish?.messages) ?? [{ role: 'assistant', content: answer.text }])]).catch((error: unknown) =>
-      log.warn({ err: error }, 'could not store the conversation turn'),
-    );
+    await Promise.all([
+      booking,
+      context.append(userId, [userMessage, ...((screen?.altered === true ? undefined : finish?.messages) ?? [{ role: 'assistant', content: answer.text }])]).catch((error: unknown) =>
+        log.warn({ err: error }, 'could not store the conversation turn'),
+      ),
+    ]);
     if (answer.text.trim() === '' && answer.finished === undefined && !hasMedia) {
       // A model that says nothing must not turn into an empty reply the user cannot make sense of.
       log.warn({ provider: agent.name }, 'the agent answered with nothing; sending EXTERNAL_SERVICE_ERROR_MSG');

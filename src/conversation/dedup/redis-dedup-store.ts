@@ -132,6 +132,7 @@ export class RedisDedupStore implements DedupStore {
     )) as [number, string?];
     if (result[0] === 1) {
       this.#ownClaims.delete(key);
+      this.#answerLocalWaiters(key, reply);
       return { outcome: 'set' };
     }
     if (result[0] === 2) return { outcome: 'done', reply: (result[1] ?? DONE_MARK).slice(DONE_MARK.length) };
@@ -149,6 +150,18 @@ export class RedisDedupStore implements DedupStore {
       .exec();
     const failure = results?.find(([error]) => error !== null)?.[0];
     if (failure) throw failure;
+    this.#answerLocalWaiters(key, reply);
+  }
+
+  /**
+   * Answers this instance's waiters on `key` with the reply it has just recorded, at once: the notification and the
+   * read that would wake them are two more round trips on the way to a passive reply (other instances' waiters
+   * still wake through them).
+   */
+  #answerLocalWaiters(key: string, reply: string): void {
+    const waiters = this.#waiters.get(key);
+    if (waiters === undefined) return;
+    for (const waiter of [...waiters]) this.#settle(waiter, reply);
   }
 
   async release(key: string): Promise<void> {
