@@ -146,7 +146,7 @@ export class BullAnswerQueue implements AnswerQueue {
   async add(job: AnswerJob): Promise<void> {
     if (this.#closed !== undefined) throw new Error('the answer queue is closed');
     const jobId = answerJobId(job.messageKey);
-    if (!(await this.#order.enqueue(job.message.fromUserName, jobId))) return;
+    if (!(await this.#order.enqueue(job.message.fromUserName, jobId, job.arrivedAt))) return;
     await this.#queue.add(JOB_NAME, job, { jobId });
   }
 

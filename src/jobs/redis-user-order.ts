@@ -1,7 +1,7 @@
 /**
  * One user's answer jobs in the order they were added, across instances — BullMQ (open source) has no groups, so
- * the Redis answer queue keeps the order itself: a sorted set per user of the job ids not yet finished, scored in
- * add order. A worker runs a job only when it is its user's head; otherwise the job goes back to the queue for a
+ * the Redis answer queue keeps the order itself: a sorted set per user of the job ids not yet finished, scored by
+ * when their messages arrived. A worker runs a job only when it is its user's head; otherwise the job goes back to the queue for a
  * moment (bull-answer-queue.ts). Jobs waiting behind their user's head hold no worker slot, so a bounded
  * concurrency cannot deadlock on them.
  *
@@ -23,15 +23,15 @@ const MISSING_HEAD_GRACE_MS = 2_000;
 const MISSING_MARK_TTL_MS = 60_000;
 
 /**
- * KEYS[1] the user's set, KEYS[2] the job's hash. ARGV[1] job id, ARGV[2] TTL.
- * 0: the job exists already (a repeated add: nothing to do); 1: ordered, add the job.
+ * KEYS[1] the user's set, KEYS[2] the job's hash. ARGV[1] job id, ARGV[2] TTL, ARGV[3] score (when the message
+ * arrived, in thousandths of a millisecond: jobs of one millisecond keep their add order). 0: the job exists
+ * already (a repeated add: nothing to do); 1: ordered, add the job.
  */
 const ENQUEUE_SCRIPT = `
 if redis.call('EXISTS', KEYS[2]) == 1 then return 0 end
 if not redis.call('ZSCORE', KEYS[1], ARGV[1]) then
-  local last = redis.call('ZRANGE', KEYS[1], -1, -1, 'WITHSCORES')
-  local score = 1
-  if last[2] then score = tonumber(last[2]) + 1 end
+  local score = tonumber(ARGV[3])
+  while #redis.call('ZRANGEBYSCORE', KEYS[1], score, score, 'LIMIT', 0, 1) > 0 do score = score + 1 end
   redis.call('ZADD', KEYS[1], score, ARGV[1])
 end
 redis.call('PEXPIRE', KEYS[1], ARGV[2])
@@ -86,8 +86,14 @@ export class RedisUserOrder {
   }
 
   /** Puts the job last in its user's order; false when the job exists already (so adding it again is pointless). */
-  async enqueue(user: string, jobId: string): Promise<boolean> {
-    const result = await this.#runScript(ENQUEUE_SCRIPT, ENQUEUE_SHA, [this.#userKey(user), this.#jobKeyPrefix + jobId], [jobId, String(ORDER_TTL_MS)]);
+  /**
+   * Orders a job by when its message arrived (`arrivedAt`, ms), not by when it was added: one user's messages
+   * reaching two instances in quick succession keep their order even when the later one's instance adds its job
+   * first (one whose job has already started cannot wait any more, of course).
+   */
+  async enqueue(user: string, jobId: string, arrivedAt: number): Promise<boolean> {
+    const score = Math.floor(arrivedAt) * 1000;
+    const result = await this.#runScript(ENQUEUE_SCRIPT, ENQUEUE_SHA, [this.#userKey(user), this.#jobKeyPrefix + jobId], [jobId, String(ORDER_TTL_MS), String(score)]);
     return result === 1;
   }
 
