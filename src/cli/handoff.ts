@@ -8,16 +8,14 @@
  * configuration problem (the hand-off off, no `ADMIN_TOKEN` to reach the server with).
  */
 import type { Redis } from 'ioredis';
-import { secretValues, type AppConfig } from '../config/app-config.js';
-import { ConfigError } from '../config/config-error.js';
-import { formatConfigProblems } from '../config/load-config.js';
+import { secretValues } from '../config/app-config.js';
 import { handoffEntryJson } from '../guard/handoff/handoff-entry-json.js';
 import { handoffStore } from '../guard/handoff/create-handoff.js';
 import { createRedactor } from '../logging/redact.js';
 import type { CliIo } from './cli-io.js';
 import { isHelpRequest, parseCommandArgs, requirePositionals, UsageError } from './command-line.js';
 import { serverHandoffDesk, type HandoffDesk } from './server-handoff.js';
-import { closeRedis, connectRedis, loadCliConfig, printFailure } from './wechat-context.js';
+import { closeRedis, connectCommandRedis, loadCommandConfig, printFailure } from './wechat-context.js';
 
 export const handoffHelp = `Usage: wx-backend handoff list [--json] [--url URL]
        wx-backend handoff release OPENID... [--url URL]
@@ -89,14 +87,8 @@ type Print = (line: string) => void;
 
 /** Runs `action` on the hand-off state this configuration keeps (Redis, or the server); failures give 1. */
 async function withHandoffDesk(io: CliIo, command: string, url: string | undefined, action: (desk: HandoffDesk, print: Print, printError: Print) => Promise<number>): Promise<number> {
-  let config: AppConfig;
-  try {
-    config = loadCliConfig(io);
-  } catch (error) {
-    if (!(error instanceof ConfigError)) throw error;
-    io.printError(formatConfigProblems(error));
-    return 2;
-  }
+  const config = loadCommandConfig(io);
+  if (config === undefined) return 2;
   const redactor = createRedactor(secretValues(config));
   const print: Print = (line) => io.print(redactor.redact(line));
   const printError: Print = (line) => io.printError(redactor.redact(line));
@@ -115,12 +107,8 @@ async function withHandoffDesk(io: CliIo, command: string, url: string | undefin
   let redis: Redis | undefined;
   try {
     if (config.redisUrl) {
-      try {
-        redis = await connectRedis(config.redisUrl);
-      } catch (error) {
-        printFailure(printError, command, [`cannot connect to Redis (REDIS_URL): ${error instanceof Error ? error.message : String(error)}`]);
-        return 1;
-      }
+      redis = await connectCommandRedis(config.redisUrl, command, printError);
+      if (redis === undefined) return 1;
       const store = handoffStore(config, redis);
       return await action({ list: () => store.list(), release: (openId) => store.end(openId) }, print, printError);
     }

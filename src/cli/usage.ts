@@ -8,14 +8,12 @@
  * Exit codes: 0 the report was printed; 1 Redis or the server could not be read; 2 a usage or configuration problem.
  */
 import type { AppConfig } from '../config/app-config.js';
-import { ConfigError } from '../config/config-error.js';
-import { formatConfigProblems } from '../config/load-config.js';
 import { RedisUsageStore } from '../guard/usage/redis-usage-store.js';
 import { addDays } from '../guard/usage/usage-day.js';
 import { buildUsageReport, UsageQueryError, usageQuery, type UsageQuery, type UsageReport, type UsageTotals } from '../guard/usage/usage-report.js';
 import type { CliIo } from './cli-io.js';
 import { parseCommandArgs, requirePositionals, UsageError } from './command-line.js';
-import { closeRedis, connectRedis, loadCliConfig, printFailure } from './wechat-context.js';
+import { closeRedis, connectCommandRedis, loadCommandConfig, printFailure } from './wechat-context.js';
 
 export const usageHelp = `Usage: wx-backend usage [--from DAY] [--to DAY | --days N] [--top N] [--json]
 
@@ -53,14 +51,8 @@ export async function usageCommand(args: string[], io: CliIo): Promise<number> {
   }
   requirePositionals(positionals, 'no arguments', 0, usageHelp);
   const query = queryOf(values);
-  let config: AppConfig;
-  try {
-    config = loadCliConfig(io);
-  } catch (error) {
-    if (!(error instanceof ConfigError)) throw error;
-    io.printError(formatConfigProblems(error));
-    return 2;
-  }
+  const config = loadCommandConfig(io);
+  if (config === undefined) return 2;
   if (config.redisUrl) {
     if (values.server !== undefined) throw new UsageError('--server is for a server without REDIS_URL; with it the usage is read from Redis', usageHelp);
     return fromRedis(config, config.redisUrl, query, values.json, io);
@@ -82,13 +74,8 @@ function queryOf(values: { from?: string | undefined; to?: string | undefined; d
 }
 
 async function fromRedis(config: AppConfig, redisUrl: string, query: UsageQuery, json: boolean, io: CliIo): Promise<number> {
-  let redis;
-  try {
-    redis = await connectRedis(redisUrl);
-  } catch (error) {
-    printFailure(io.printError, 'usage', [`cannot connect to Redis (REDIS_URL): ${error instanceof Error ? error.message : String(error)}`]);
-    return 1;
-  }
+  const redis = await connectCommandRedis(redisUrl, 'usage', io.printError);
+  if (redis === undefined) return 1;
   try {
     const store = new RedisUsageStore({ redis, keyPrefix: `${config.redisPrefix}usage:` });
     printReport(await buildUsageReport(store, query), json, io, `Redis, keys under ${config.redisPrefix}usage:`);

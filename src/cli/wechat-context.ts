@@ -39,6 +39,27 @@ export function loadCliConfig(io: CliIo): AppConfig {
   return loadConfig(io.env, { cwd: io.cwd, ...(io.envFile === undefined ? {} : { envFile: io.envFile }) });
 }
 
+/** The configuration, or undefined once its problems are printed (the command then exits with 2). */
+export function loadCommandConfig(io: CliIo): AppConfig | undefined {
+  try {
+    return loadCliConfig(io);
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    io.printError(formatConfigProblems(error));
+    return undefined;
+  }
+}
+
+/** A connected Redis client for `command`, or undefined once why it cannot connect is printed (exit code 1). */
+export async function connectCommandRedis(redisUrl: string, command: string, printError: (line: string) => void): Promise<Redis | undefined> {
+  try {
+    return await connectRedis(redisUrl);
+  } catch (error) {
+    printFailure(printError, command, [`cannot connect to Redis (REDIS_URL): ${error instanceof Error ? error.message : String(error)}`]);
+    return undefined;
+  }
+}
+
 /** Where `createWeChatServices` keeps the token for this configuration. */
 export function describeTokenStore(config: AppConfig): string {
   return config.redisUrl ? `Redis, keys under ${config.redisPrefix}` : `file ${config.tokenFilePath}`;
@@ -101,14 +122,8 @@ export function missingApiAccess(config: AppConfig): string | undefined {
  * failures (WeChat's errors, the network, Redis) are printed without a stack trace and give 1.
  */
 export async function runWithWeChat(io: CliIo, command: string, action: (context: WeChatContext) => Promise<number>): Promise<number> {
-  let config: AppConfig;
-  try {
-    config = loadCliConfig(io);
-  } catch (error) {
-    if (!(error instanceof ConfigError)) throw error;
-    io.printError(formatConfigProblems(error));
-    return 2;
-  }
+  const config = loadCommandConfig(io);
+  if (config === undefined) return 2;
   const missing = missingApiAccess(config);
   if (missing !== undefined) {
     io.printError(`wx-backend ${command}: ${missing}`);
@@ -122,12 +137,8 @@ export async function runWithWeChat(io: CliIo, command: string, action: (context
   let services: WeChatServices | undefined;
   try {
     if (config.redisUrl) {
-      try {
-        redis = await connectRedis(config.redisUrl);
-      } catch (error) {
-        printFailure(printError, command, [`cannot connect to Redis (REDIS_URL): ${error instanceof Error ? error.message : String(error)}`]);
-        return 1;
-      }
+      redis = await connectCommandRedis(config.redisUrl, command, printError);
+      if (redis === undefined) return 1;
     }
     services = createWeChatServices(config, log, redis ? { redis } : {});
     if (services === undefined) throw new Error('no WeChat services without WECHAT_APPSECRET'); // excluded above
