@@ -11,7 +11,8 @@ import { startFakeOpenAI, type FakeOpenAI } from '../ai/fakes/fake-openai.js';
 import type { FakeCustomerServiceMessage } from '../../src/demo/fake-wechat-api/fake-state.js';
 import type { FakeWeChatApi, FakeWeChatApiOptions } from '../../src/demo/fake-wechat-api/start-fake-wechat-api.js';
 import { accountEnv, newAccount, startAccountFake, startAppInstance, type Account, type AppInstance } from './app-instances.js';
-import { uniquePrefix, TEST_REDIS_URL } from './redis.js';
+import { Redis } from 'ioredis';
+import { deleteKeys, uniquePrefix, TEST_REDIS_URL } from './redis.js';
 import { WeChatClient, type WeChatClientOptions } from './wechat-client.js';
 
 export interface DeliveryStackOptions {
@@ -63,8 +64,12 @@ export function openAIEnv(model: FakeOpenAI): Record<string, string> {
 export async function startDeliveryStack(options: DeliveryStackOptions = {}): Promise<DeliveryStack> {
   const account = newAccount();
   const started: Array<{ close(): Promise<void> }> = [];
+  const count = options.instances ?? 1;
+  const prefix = count > 1 || options.redis === true ? uniquePrefix('delivery') : undefined;
   const close = async (): Promise<void> => {
     for (const part of started.reverse()) await part.close().catch(() => {});
+    // Every key the instances wrote (jobs, checkpoints, dedup, context…) goes with them.
+    if (prefix !== undefined) await withRedis((redis) => deleteKeys(redis, prefix)).catch(() => {});
   };
   try {
     const wechat = await startAccountFake(account, options.wechat);
@@ -76,8 +81,7 @@ export async function startDeliveryStack(options: DeliveryStackOptions = {}): Pr
       started.push(model);
       agentEnv = openAIEnv(model);
     }
-    const count = options.instances ?? 1;
-    const shared: Record<string, string> = count > 1 || options.redis === true ? { REDIS_URL: TEST_REDIS_URL, REDIS_PREFIX: uniquePrefix('delivery') } : {};
+    const shared: Record<string, string> = prefix === undefined ? {} : { REDIS_URL: TEST_REDIS_URL, REDIS_PREFIX: prefix };
     const env = accountEnv(account, wechat.url, { LOG_LEVEL: 'info', ...agentEnv, ...shared, ...options.env });
     const instances: AppInstance[] = [];
     for (let index = 0; index < count; index++) {
@@ -128,5 +132,16 @@ export async function eventually(condition: () => boolean, timeoutMs: number): P
     if (condition()) return true;
     if (Date.now() >= deadline) return false;
     await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
+/** Runs `body` with a short-lived connection to the test Redis. */
+async function withRedis(body: (redis: Redis) => Promise<void>): Promise<void> {
+  const redis = new Redis(TEST_REDIS_URL, { maxRetriesPerRequest: 1 });
+  redis.on('error', () => {});
+  try {
+    await body(redis);
+  } finally {
+    redis.disconnect();
   }
 }
