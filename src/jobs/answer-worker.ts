@@ -27,6 +27,8 @@ export function answerWorker(options: AnswerWorkerOptions): AnswerJobProcessor {
   return async (job, signal, run) => {
     const { messageKey, message, answerId } = job;
     const log = lazyChild(options.log, { messageKey, answerId });
+    // With several instances, the line that says which one runs the job (any worker may take it).
+    log.info({ resumed: run?.resumed !== false }, 'answer job started');
     const progress = jobProgress(checkpoints, messageKey, run?.resumed === false ? {} : await checkpoints.load(messageKey));
     if (progress.current.delivered === true) return;
     if (!isUserMessage(message)) throw new Error(`a ${message.kind} message cannot be answered by the AI`);

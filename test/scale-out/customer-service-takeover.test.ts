@@ -1,7 +1,8 @@
 /**
  * Durable answer jobs, an instance killed in the middle of a customer-service delivery: a long answer streams in
  * several sections, so that several customer-service messages go out (after the first section, which may go ahead
- * as the passive reply), and A is killed (SIGKILL) at its first customer-service message.
+ * as the passive reply), and the instance running the job (A: either one — any worker may take it) is killed
+ * (SIGKILL) at its first customer-service message.
  * B takes the job over, asks the model again and continues after what A sent (the ledger in Redis says what):
  * the user ends up with the whole answer — the customer-service messages, plus the pickup (继续) for what they
  * point to — with no message repeated and never more than 5 customer-service messages.
@@ -15,7 +16,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { markdownToWeChatText } from '../../src/delivery/text/markdown-to-text.js';
 import { compact, longMarkdownAnswer, pickUpAnswer, withoutContinuation } from '../support/answer-texts.js';
 import { eventually } from '../support/delivery-stack.js';
-import { startProcessCluster, type ProcessCluster } from '../support/process-cluster.js';
+import { jobRunner, startProcessCluster, type ProcessCluster } from '../support/process-cluster.js';
 import { requireRedis } from '../support/redis.js';
 import { replyText, type Exchange } from '../support/wechat-client.js';
 
@@ -44,9 +45,18 @@ async function sendLongAnswer(t: TestContext, user: string, arrange: (stack: Pro
   return { stack, exchange: stack.client().sendText(user, '请写一篇关于消息投递的长文') };
 }
 
-/** Waits until B has delivered the rest (its `message answered` line), and a moment more for anything that might follow. */
-async function deliveredByB(stack: ProcessCluster): Promise<void> {
-  const b = stack.instances[1]!;
+/** Kills the instance running the job (SIGKILL); WeChat's requests go to the other one. Returns the other's index. */
+async function killWorker(stack: ProcessCluster): Promise<number> {
+  const worker = jobRunner(stack);
+  const other = 1 - worker;
+  stack.proxy.route(other);
+  await stack.instances[worker]!.stop('SIGKILL');
+  return other;
+}
+
+/** Waits until B (the instance left) has delivered the rest (its `message answered` line), and a moment more. */
+async function deliveredByB(stack: ProcessCluster, index: number): Promise<void> {
+  const b = stack.instances[index]!;
   assert.ok(await eventually(() => b.logLines(/^message answered$/).length > 0, TAKEOVER_LIMIT_MS), `B finishes the delivery\n${stack.output()}`);
   await sleep(1500);
 }
@@ -69,14 +79,13 @@ describe('an instance killed in the middle of a customer-service delivery', { co
     assert.ok(await eventually(() => stack.customerServiceMessages(user).length > 0, 15_000), `a first customer-service message from A\n${stack.output()}`);
     // A moment for A to record that WeChat took it (the next message waits for 1600 more bytes, 2 s per section).
     await sleep(300);
-    stack.proxy.route(1);
-    await stack.instances[0]!.stop('SIGKILL');
+    const b = await killWorker(stack);
     const sentByA = stack.customerServiceTexts(user);
     assert.equal(sentByA.length, 1, 'killed after the first message');
     // The first section may have gone ahead as the passive reply (the rest then follows by customer-service messages).
     const passive = replyText(await exchange) ?? '';
 
-    await deliveredByB(stack);
+    await deliveredByB(stack, b);
     const texts = stack.customerServiceTexts(user);
     checkLimits(stack, texts);
     assert.equal(texts[0], sentByA[0], 'the message A sent stays first');
@@ -84,7 +93,7 @@ describe('an instance killed in the middle of a customer-service delivery', { co
     assert.ok(!texts.some((text) => UNCERTAIN_NOTE.test(text)), 'no "may not have arrived" note: A had recorded the message as sent');
     const picked = NAMES_PICKUP.test(texts.at(-1)!) ? await pickUpAnswer(stack.client(), user, '继续') : [];
     assert.equal(compact([passive, ...texts.map(withoutContinuation), ...picked].join('')), EXPECTED, 'the whole answer, once');
-    const [continued] = stack.instances[1]!.logLines(/continuing a customer-service delivery taken over/);
+    const [continued] = stack.instances[b]!.logLines(/continuing a customer-service delivery taken over/);
     assert.deepEqual([continued?.sent, continued?.uncertain, continued?.matched], [1, 0, true], 'B continued after the one message A sent');
     t.diagnostic(`${texts.length} customer-service messages, ${picked.length} pickup pages, ${stack.model.chatRequests().length} model calls`);
   });
@@ -97,13 +106,12 @@ describe('an instance killed in the middle of a customer-service delivery', { co
     if (started === undefined) return;
     const { stack, exchange } = started;
     assert.ok(await eventually(() => stack.wechat.callsTo(SEND_PATH).length > 0, 15_000), `A sends a first customer-service message\n${stack.output()}`);
-    stack.proxy.route(1);
-    await stack.instances[0]!.stop('SIGKILL');
+    const b = await killWorker(stack);
     const [cut] = stack.wechat.callsTo(SEND_PATH);
     const cutText = String((cut!.body as { text: { content: string } }).text.content);
     const passive = replyText(await exchange) ?? '';
 
-    await deliveredByB(stack);
+    await deliveredByB(stack, b);
     const texts = stack.customerServiceTexts(user);
     checkLimits(stack, texts);
     assert.ok(!texts.includes(cutText), 'the message whose sending was cut off is not sent again');
@@ -112,7 +120,7 @@ describe('an instance killed in the middle of a customer-service delivery', { co
     assert.equal(compact(picked.join('')).startsWith(compact(cutText)), true, 'the pickup gives the message that may not have arrived');
     const received = [passive, ...picked, ...texts.map((text) => withoutContinuation(text.replace(UNCERTAIN_NOTE, '')))];
     assert.equal(compact(received.join('')), EXPECTED, 'the whole answer: the pickup, then the customer-service messages');
-    const [continued] = stack.instances[1]!.logLines(/continuing a customer-service delivery taken over/);
+    const [continued] = stack.instances[b]!.logLines(/continuing a customer-service delivery taken over/);
     assert.deepEqual([continued?.sent, continued?.uncertain, continued?.matched], [1, 1, true]);
     t.diagnostic(`${texts.length} customer-service messages, ${picked.length} pickup pages, ${stack.model.chatRequests().length} model calls`);
   });

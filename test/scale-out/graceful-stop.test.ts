@@ -10,7 +10,7 @@ import assert from 'node:assert/strict';
 import { describe, it, type TestContext } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { compact } from '../support/answer-texts.js';
-import { startProcessCluster, type ProcessCluster } from '../support/process-cluster.js';
+import { jobRunner, startProcessCluster, type ProcessCluster } from '../support/process-cluster.js';
 import { requireRedis } from '../support/redis.js';
 import { replyText, type Exchange } from '../support/wechat-client.js';
 
@@ -26,14 +26,16 @@ async function cluster(t: TestContext, options: Parameters<typeof startProcessCl
 }
 
 /** Sends the message to A; 2 s later drains A (the proxy sends to B) and sends it SIGTERM. `exited`: A's exit code. */
-async function stopAWhileAnswering(stack: ProcessCluster, user: string): Promise<{ exchange: Promise<Exchange>; exited: Promise<number | null> }> {
+async function stopAWhileAnswering(stack: ProcessCluster, user: string): Promise<{ exchange: Promise<Exchange>; exited: Promise<number | null>; a: ProcessCluster['instances'][number]; b: ProcessCluster['instances'][number] }> {
   stack.model.replyNext(SLOW_MODEL, SLOW_MODEL);
   stack.proxy.route(0);
   const exchange = stack.client().sendText(user, '一个要想很久的问题');
   await sleep(2000);
-  stack.proxy.route(1);
-  const exited = stack.instances[0]!.stop('SIGTERM');
-  return { exchange, exited };
+  // A is the instance running the job (any worker may take it); WeChat's requests go to the other one.
+  const a = jobRunner(stack);
+  stack.proxy.route(1 - a);
+  const exited = stack.instances[a]!.stop('SIGTERM');
+  return { exchange, exited, a: stack.instances[a]!, b: stack.instances[1 - a]! };
 }
 
 describe('an instance stopped (SIGTERM) while its answer is being produced', { concurrency: true }, () => {
@@ -41,10 +43,8 @@ describe('an instance stopped (SIGTERM) while its answer is being produced', { c
     const stack = await cluster(t, { instances: 2, env: { SHUTDOWN_TIMEOUT: '12' } });
     if (stack === undefined) return;
     const user = 'oUserStoppedVerified';
-    const { exchange, exited } = await stopAWhileAnswering(stack, user);
+    const { exchange, exited, a, b } = await stopAWhileAnswering(stack, user);
     const [delivered, code] = await Promise.all([exchange, exited]);
-    const a = stack.instances[0]!;
-    const b = stack.instances[1]!;
     assert.equal(code, 0, a.process.output());
     assert.equal(delivered.reply, 'success', JSON.stringify(delivered.deliveries));
     const texts = stack.customerServiceTexts(user);
@@ -64,16 +64,14 @@ describe('an instance stopped (SIGTERM) while its answer is being produced', { c
     const stack = await cluster(t, { instances: 2, env: { SHUTDOWN_TIMEOUT: '12' }, wechat: { customServicePermission: false } });
     if (stack === undefined) return;
     const user = 'oUserStoppedUnverified';
-    const { exchange, exited } = await stopAWhileAnswering(stack, user);
+    const { exchange, exited, a, b } = await stopAWhileAnswering(stack, user);
     const [delivered, code] = await Promise.all([exchange, exited]);
-    const a = stack.instances[0]!;
-    const b = stack.instances[1]!;
     assert.equal(code, 0, a.process.output());
     assert.equal(compact(replyText(delivered) ?? ''), compact(ANSWER), `the whole answer as a passive reply: ${JSON.stringify(delivered.deliveries)} ${JSON.stringify(delivered.reply)}`);
     const answeredOn = delivered.deliveries.at(-1)!.number;
     assert.ok(answeredOn >= 2, 'on a retry');
     const retries = stack.proxy.forwarded.filter((request) => request.path.startsWith('/wechat')).slice(1);
-    assert.ok(retries.length > 0 && retries.every((request) => request.target === 1), `the retries went to B: ${JSON.stringify(stack.proxy.forwarded)}`);
+    assert.ok(retries.length > 0 && retries.every((request) => request.target === stack.instances.indexOf(b)), `the retries went to B: ${JSON.stringify(stack.proxy.forwarded)}`);
     assert.equal(stack.model.chatRequests().length, 1, 'one model call');
     assert.equal(a.logLines(/agent answered/).length, 1, 'A produced the answer');
     assert.equal(b.logLines(/agent answered/).length, 0, 'B did not');

@@ -12,7 +12,7 @@ import { describe, it, type TestContext } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { compact, pickUpAnswer } from '../support/answer-texts.js';
 import { eventually } from '../support/delivery-stack.js';
-import { startProcessCluster, type ProcessCluster } from '../support/process-cluster.js';
+import { jobRunner, startProcessCluster, type ProcessCluster } from '../support/process-cluster.js';
 import { requireRedis } from '../support/redis.js';
 import { replyText } from '../support/wechat-client.js';
 
@@ -38,8 +38,11 @@ describe('an instance killed (SIGKILL) while its answer is being produced', { co
     stack.proxy.route(0);
     const exchange = stack.client().sendText(user, '一个要想很久的问题');
     await sleep(2000);
-    stack.proxy.route(1);
-    await stack.instances[0]!.stop('SIGKILL');
+    // A is the instance running the job (any worker may take it); WeChat's requests go to the other one, B.
+    const a = jobRunner(stack);
+    const b = 1 - a;
+    stack.proxy.route(b);
+    await stack.instances[a]!.stop('SIGKILL');
     const killedAt = Date.now();
 
     const delivered = await exchange;
@@ -57,7 +60,7 @@ describe('an instance killed (SIGKILL) while its answer is being produced', { co
     assert.equal(compact(texts.join('')), compact(ANSWER), JSON.stringify(texts));
     assert.equal(new Set(texts).size, texts.length, `no text repeated: ${JSON.stringify(texts)}`);
     assert.ok(stack.model.chatRequests().length <= 2, `model calls: ${stack.model.chatRequests().length}`);
-    assert.equal(stack.instances[1]!.logLines(/agent answered/).length, 1, 'B produced the answer');
+    assert.equal(stack.instances[b]!.logLines(/agent answered/).length, 1, 'B produced the answer');
     t.diagnostic(`answer complete ${tookMs} ms after the kill; deliveries ${JSON.stringify(delivered.deliveries.map((each) => each.status))}, reply ${JSON.stringify(replyText(delivered) ?? delivered.reply)}`);
   });
 
@@ -69,8 +72,11 @@ describe('an instance killed (SIGKILL) while its answer is being produced', { co
     stack.proxy.route(0);
     const exchange = stack.client().sendText(user, '一个要想很久的问题');
     await sleep(2000);
-    stack.proxy.route(1);
-    await stack.instances[0]!.stop('SIGKILL');
+    // A is the instance running the job (any worker may take it); WeChat's requests go to the other one, B.
+    const a = jobRunner(stack);
+    const b = 1 - a;
+    stack.proxy.route(b);
+    await stack.instances[a]!.stop('SIGKILL');
 
     const delivered = await exchange;
     const statuses = delivered.deliveries.map((each) => each.status);
@@ -78,11 +84,11 @@ describe('an instance killed (SIGKILL) while its answer is being produced', { co
     assert.notEqual(statuses[0], 200, 'the first delivery died with A');
     assert.equal(statuses[2], 200);
     assert.match(replyText(delivered) ?? '', /回复「继续」/, 'the last delivery: the placeholder naming 继续');
-    const toB = stack.proxy.forwarded.filter((request) => request.target === 1 && request.path.startsWith('/wechat'));
+    const toB = stack.proxy.forwarded.filter((request) => request.target === b && request.path.startsWith('/wechat'));
     assert.equal(toB.length, 2, `the retries went to B: ${JSON.stringify(stack.proxy.forwarded)}`);
 
     // B takes the job over, and the answer is left for pickup once it is ready.
-    await stack.instances[1]!.process.waitFor(/answer finished after the last delivery: left for pickup/, TAKEOVER_LIMIT_MS);
+    await stack.instances[b]!.process.waitFor(/answer finished after the last delivery: left for pickup/, TAKEOVER_LIMIT_MS);
     const pages = await pickUpAnswer(stack.client(), user, '继续');
     assert.equal(compact(pages.join('')), compact(ANSWER));
     assert.ok(stack.model.chatRequests().length <= 2, `model calls: ${stack.model.chatRequests().length} (继续 is a pickup, not a question)`);

@@ -166,3 +166,13 @@ function logLinesOf(output: string, msg: RegExp): LogLine[] {
     })
     .filter((entry) => typeof entry.msg === 'string' && msg.test(entry.msg));
 }
+
+/**
+ * The index of the instance that runs the answer job of the cluster's (only) message so far: any instance's worker
+ * may take a job, not only the one that received the message. Its `answer job started` line says which.
+ */
+export function jobRunner(stack: ProcessCluster): number {
+  const index = stack.instances.findIndex((instance) => instance.logLines(/^answer job started$/).length > 0);
+  if (index < 0) throw new Error(`no instance has started the answer job\n${stack.output()}`);
+  return index;
+}
