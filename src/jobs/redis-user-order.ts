@@ -11,7 +11,8 @@
  * only once it has stayed missing for a grace period.
  *
  * Keys (under `keyPrefix`, e.g. `wx:app:answers:order:`): `user:<openid>` (sorted set, expires a day after the
- * user's last add) and `gone:<jobId>` (a short-lived mark: when a missing head was first seen).
+ * user's last add), `gone:<jobId>` (a short-lived mark: when a missing head was first seen) and `done:<jobId>` (a
+ * finished job whose record was removed: adding it again is ignored while the mark lives).
  */
 import { createHash } from 'node:crypto';
 import type { Redis } from 'ioredis';
@@ -23,43 +24,51 @@ const MISSING_HEAD_GRACE_MS = 2_000;
 const MISSING_MARK_TTL_MS = 60_000;
 
 /**
- * KEYS[1] the user's set, KEYS[2] the job's hash. ARGV[1] job id, ARGV[2] TTL, ARGV[3] score (when the message
- * arrived, in thousandths of a millisecond: jobs of one millisecond keep their add order). 0: the job exists
- * already (a repeated add: nothing to do); 1: ordered, add the job.
+ * How many of the user's jobs are ahead of ARGV job (0: run it), dropping finished heads (and heads whose job has
+ * stayed missing for the grace period) on the way. `jobKeys`: the job hash prefix; `marks`: the missing-mark prefix.
  */
-const ENQUEUE_SCRIPT = `
-if redis.call('EXISTS', KEYS[2]) == 1 then return 0 end
+const AHEAD_FUNCTION = `
+local function ahead(userKey, jobId, jobKeys, marks, markTtl, grace)
+  if not redis.call('ZSCORE', userKey, jobId) then return 0 end
+  while true do
+    local head = redis.call('ZRANGE', userKey, 0, 0)[1]
+    if head == jobId then return 0 end
+    local jobKey = jobKeys .. head
+    if redis.call('EXISTS', jobKey) == 0 then
+      local mark = marks .. head
+      if redis.call('SET', mark, '1', 'NX', 'PX', markTtl) then return redis.call('ZRANK', userKey, jobId) end
+      if redis.call('PTTL', mark) > tonumber(markTtl) - tonumber(grace) then return redis.call('ZRANK', userKey, jobId) end
+      redis.call('DEL', mark)
+      redis.call('ZREM', userKey, head)
+    elseif redis.call('HEXISTS', jobKey, 'finishedOn') == 1 then
+      redis.call('ZREM', userKey, head)
+    else
+      return redis.call('ZRANK', userKey, jobId)
+    end
+  end
+end
+`;
+
+/**
+ * KEYS[1] the user's set, KEYS[2] the job's hash, KEYS[3] the job's done mark. ARGV[1] job id, ARGV[2] TTL,
+ * ARGV[3] score (when the message arrived, in thousandths of a millisecond: jobs of one millisecond keep their add
+ * order), ARGV[4..7] as for `ahead`. -1: the job exists already or finished lately (a repeated add: nothing to do);
+ * otherwise ordered, and how many of the user's jobs are ahead of it.
+ */
+const ENQUEUE_SCRIPT = `${AHEAD_FUNCTION}
+if redis.call('EXISTS', KEYS[2], KEYS[3]) > 0 then return -1 end
 if not redis.call('ZSCORE', KEYS[1], ARGV[1]) then
   local score = tonumber(ARGV[3])
   while #redis.call('ZRANGEBYSCORE', KEYS[1], score, score, 'LIMIT', 0, 1) > 0 do score = score + 1 end
   redis.call('ZADD', KEYS[1], score, ARGV[1])
 end
 redis.call('PEXPIRE', KEYS[1], ARGV[2])
-return 1
+return ahead(KEYS[1], ARGV[1], ARGV[4], ARGV[5], ARGV[6], ARGV[7])
 `;
 
-/**
- * KEYS[1] the user's set. ARGV[1] job id, ARGV[2] job hash prefix, ARGV[3] missing-mark prefix, ARGV[4] mark TTL,
- * ARGV[5] grace. Drops finished (or long missing) heads; returns how many jobs are ahead of this one (0: run it).
- */
-const AHEAD_SCRIPT = `
-if not redis.call('ZSCORE', KEYS[1], ARGV[1]) then return 0 end
-while true do
-  local head = redis.call('ZRANGE', KEYS[1], 0, 0)[1]
-  if head == ARGV[1] then return 0 end
-  local jobKey = ARGV[2] .. head
-  if redis.call('EXISTS', jobKey) == 0 then
-    local mark = ARGV[3] .. head
-    if redis.call('SET', mark, '1', 'NX', 'PX', ARGV[4]) then return redis.call('ZRANK', KEYS[1], ARGV[1]) end
-    if redis.call('PTTL', mark) > tonumber(ARGV[4]) - tonumber(ARGV[5]) then return redis.call('ZRANK', KEYS[1], ARGV[1]) end
-    redis.call('DEL', mark)
-    redis.call('ZREM', KEYS[1], head)
-  elseif redis.call('HEXISTS', jobKey, 'finishedOn') == 1 then
-    redis.call('ZREM', KEYS[1], head)
-  else
-    return redis.call('ZRANK', KEYS[1], ARGV[1])
-  end
-end
+/** KEYS[1] the user's set. ARGV[1..5] as for `ahead`. */
+const AHEAD_SCRIPT = `${AHEAD_FUNCTION}
+return ahead(KEYS[1], ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5])
 `;
 
 const sha1 = (text: string): string => createHash('sha1').update(text).digest('hex');
@@ -85,33 +94,41 @@ export class RedisUserOrder {
     this.#jobKeyPrefix = options.jobKeyPrefix;
   }
 
-  /** Puts the job last in its user's order; false when the job exists already (so adding it again is pointless). */
   /**
-   * Orders a job by when its message arrived (`arrivedAt`, ms), not by when it was added: one user's messages
-   * reaching two instances in quick succession keep their order even when the later one's instance adds its job
-   * first (one whose job has already started cannot wait any more, of course).
+   * Puts the job in its user's order by when its message arrived (`arrivedAt`, ms), not by when it was added: one
+   * user's messages reaching two instances in quick succession keep their order even when the later one's instance
+   * adds its job first (one whose job has already started cannot wait any more, of course). Returns how many of the
+   * user's jobs are ahead of it (0: it may run now), or undefined when the job exists already or finished lately
+   * (adding it again is pointless).
    */
-  async enqueue(user: string, jobId: string, arrivedAt: number): Promise<boolean> {
+  async enqueue(user: string, jobId: string, arrivedAt: number): Promise<number | undefined> {
     const score = Math.floor(arrivedAt) * 1000;
-    const result = await this.#runScript(ENQUEUE_SCRIPT, ENQUEUE_SHA, [this.#userKey(user), this.#jobKeyPrefix + jobId], [jobId, String(ORDER_TTL_MS), String(score)]);
-    return result === 1;
+    const keys = [this.#userKey(user), this.#jobKeyPrefix + jobId, this.#doneKey(jobId)];
+    const result = Number(await this.#runScript(ENQUEUE_SCRIPT, ENQUEUE_SHA, keys, [jobId, String(ORDER_TTL_MS), String(score), ...this.#aheadArgs()]));
+    return result < 0 ? undefined : result;
   }
 
   /** How many of the user's jobs must finish before this one may run (0: run it now). */
   async ahead(user: string, jobId: string): Promise<number> {
-    const result = await this.#runScript(AHEAD_SCRIPT, AHEAD_SHA, [this.#userKey(user)], [
-      jobId,
-      this.#jobKeyPrefix,
-      `${this.#keyPrefix}gone:`,
-      String(MISSING_MARK_TTL_MS),
-      String(MISSING_HEAD_GRACE_MS),
-    ]);
-    return Number(result);
+    return Number(await this.#runScript(AHEAD_SCRIPT, AHEAD_SHA, [this.#userKey(user)], [jobId, ...this.#aheadArgs()]));
   }
 
-  /** The job finished (completed, or failed for good): the user's next job may run. */
-  async finish(user: string, jobId: string): Promise<void> {
-    await this.#redis.zrem(this.#userKey(user), jobId);
+  /**
+   * The job finished (completed, or failed for good): the user's next job may run. `doneForMs`: for a job whose
+   * record is removed rather than kept as completed, how long an add of it is still ignored.
+   */
+  async finish(user: string, jobId: string, doneForMs?: number): Promise<void> {
+    const commands = this.#redis.multi().zrem(this.#userKey(user), jobId);
+    if (doneForMs !== undefined) commands.set(this.#doneKey(jobId), '1', 'PX', doneForMs);
+    await commands.exec();
+  }
+
+  #aheadArgs(): string[] {
+    return [this.#jobKeyPrefix, `${this.#keyPrefix}gone:`, String(MISSING_MARK_TTL_MS), String(MISSING_HEAD_GRACE_MS)];
+  }
+
+  #doneKey(jobId: string): string {
+    return `${this.#keyPrefix}done:${jobId}`;
   }
 
   #userKey(user: string): string {

@@ -1,7 +1,9 @@
-// One "instance" of the Redis answer queue in its own process, for the takeover test: it runs every job it gets
+// One "instance" of the Redis answer queue in its own process, for the takeover tests: it runs every job it gets
 // until it is killed (it prints `started <messageKey>` when a job starts). Configured by environment variables:
-// TEST_QUEUE_REDIS_URL, TEST_QUEUE_PREFIX, TEST_QUEUE_LOCK_MS, TEST_QUEUE_STALLED_MS.
+// TEST_QUEUE_REDIS_URL, TEST_QUEUE_PREFIX, TEST_QUEUE_LOCK_MS, TEST_QUEUE_STALLED_MS, and TEST_QUEUE_RECEIVE (an
+// AnswerJob as JSON, optional): a job this instance receives itself (added once it is ready) — it runs here.
 import pino from 'pino';
+import type { AnswerJob } from '../../src/jobs/answer-job.js';
 import { BullAnswerQueue } from '../../src/jobs/bull-answer-queue.js';
 
 const environment = (name: string): string => {
@@ -24,3 +26,5 @@ queue.start(async (job) => {
 });
 await queue.stats();
 console.log('ready');
+const received = process.env['TEST_QUEUE_RECEIVE'];
+if (received !== undefined) await queue.add(JSON.parse(received) as AnswerJob);

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import path from 'node:path';
 import { describe, it, type TestContext } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { Redis } from 'ioredis';
 import pino from 'pino';
 import { answerQueueCheck } from '../../src/http/routes/answer-queue-check.js';
@@ -196,6 +197,141 @@ void describe('BullAnswerQueue across instances', () => {
       assert.ok(keys.includes(`${prefix}answers:${answerJobId(jobs[0]!.messageKey)}`), 'the completed job is kept for the dedup window');
       assert.deepEqual(await redis.keys('bull:*'), []);
       assert.equal(await eventually(() => redis.exists(orderKey), (exists) => exists === 0), 0, 'the finished jobs stayed in the order');
+    });
+  });
+});
+
+/** Starts `queue` on `recorder`, noting whether each run was told it resumes an earlier one. */
+function startNotingResumed(queue: BullAnswerQueue, recorder: Recorder): Map<string, boolean | undefined> {
+  const resumed = new Map<string, boolean | undefined>();
+  queue.start((job, signal, run) => {
+    resumed.set(job.messageKey, run?.resumed);
+    return recorder.processor(job, signal);
+  });
+  return resumed;
+}
+
+void describe('BullAnswerQueue: a job runs on the instance that received it', () => {
+  void it('starts at once, without the queue; its record waits delayed while it runs and is removed after; adding it again is still ignored', async (t) => {
+    await withInstances(t, async (instance, prefix, redis) => {
+      const receiver = instance({ concurrency: 3 });
+      const other = instance({ concurrency: 3 });
+      const recorder = new Recorder({ ms: 400 });
+      const ranOnReceiver = startOn(receiver, recorder);
+      const ranOnOther = startOn(other, recorder);
+      const job = answerJob('o_user', 'here');
+      const jobId = answerJobId(job.messageKey);
+      await receiver.add(job);
+      await recorder.untilStarted(job);
+      assert.equal(await redis.hget(`${prefix}answers:${jobId}`, 'name'), 'answer-here');
+      assert.notEqual(await redis.zscore(`${prefix}answers:delayed`, jobId), null, 'the record is not delayed');
+      const during = await other.stats();
+      assert.deepEqual([during.active, during.waiting, during.oldestWaitingMs], [1, 0, 0]);
+      await recorder.untilEnded([job]);
+      assert.equal(await eventually(() => redis.exists(`${prefix}answers:${jobId}`), (exists) => exists === 0), 0, 'the record was left behind');
+      await receiver.add(job);
+      await other.add(job);
+      await sleep(300);
+      assert.equal(recorder.started(job).length, 1);
+      assert.deepEqual([...ranOnReceiver], [job.messageKey]);
+      assert.equal(ranOnOther.size, 0);
+      const after = await receiver.stats();
+      assert.deepEqual([after.active, after.waiting, after.failed, after.stalled], [0, 0, 0, 0]);
+    });
+  });
+
+  void it('one limit for jobs received and fetched: beyond it (and always for one slot) jobs go to the queue', async (t) => {
+    await withInstances(t, async (instance, prefix, redis) => {
+      const queue = instance({ concurrency: 3 });
+      const recorder = new Recorder({ ms: 400 });
+      startOn(queue, recorder);
+      const jobs = Array.from({ length: 5 }, (_, index) => answerJob(`o_user_${index}`, `job${index}`));
+      for (const job of jobs) await queue.add(job);
+      const names = await Promise.all(jobs.map((job) => redis.hget(`${prefix}answers:${answerJobId(job.messageKey)}`, 'name')));
+      assert.deepEqual(names, ['answer-here', 'answer-here', 'answer', 'answer', 'answer']);
+      await recorder.untilEnded(jobs, 10_000);
+      assert.equal(recorder.maxActive, 3);
+    });
+  });
+
+  void it('a job whose receiving instance is killed (SIGKILL) is taken over once its record comes due, resumed, before its user\'s next job', async (t) => {
+    await withInstances(t, async (instance, prefix) => {
+      const lockDurationMs = 1_500;
+      const stalledIntervalMs = 500;
+      const orphan = answerJob('o_user', 'orphan');
+      const next = answerJob('o_user', 'next');
+      const child = spawnNode(['--import', 'tsx', path.join(REPO_ROOT, 'test/jobs/answer-queue-child.ts')], REPO_ROOT, childEnv({
+        TEST_QUEUE_REDIS_URL: TEST_REDIS_URL,
+        TEST_QUEUE_PREFIX: prefix,
+        TEST_QUEUE_LOCK_MS: String(lockDurationMs),
+        TEST_QUEUE_STALLED_MS: String(stalledIntervalMs),
+        TEST_QUEUE_RECEIVE: JSON.stringify(orphan),
+      }));
+      try {
+        await child.waitFor(/^started .*\|orphan$/m);
+        const survivor = instance({ lockDurationMs, stalledIntervalMs });
+        const recorder = new Recorder({ ms: 10 });
+        const resumed = startNotingResumed(survivor, recorder);
+        await survivor.add(next);
+        child.child.kill('SIGKILL');
+        await child.exited;
+        const killedAt = performance.now();
+        await recorder.untilEnded([orphan, next], 10_000);
+        const takenOverAfter = recorder.started(orphan)[0]!.startedAt - killedAt;
+        assert.ok(takenOverAfter <= lockDurationMs + 1_000, `taken over after ${takenOverAfter} ms`);
+        assert.ok(recorder.started(orphan)[0]!.endedAt! <= recorder.started(next)[0]!.startedAt, 'the next job overtook the orphan');
+        assert.deepEqual([resumed.get(orphan.messageKey), resumed.get(next.messageKey)], [true, false]);
+        assert.equal(recorder.runs.length, 2);
+        assert.equal((await survivor.stats()).stalled, 1);
+      } finally {
+        if (child.child.exitCode === null && child.child.signalCode === null) child.child.kill('SIGKILL');
+      }
+    });
+  });
+
+  void it('stop() hands a job run where it was received back to the queue: another instance resumes it at once, no takeover counted', async (t) => {
+    await withInstances(t, async (instance) => {
+      const leaving = instance({ concurrency: 2 });
+      const staying = instance({ concurrency: 2 });
+      const leavingRecorder = new Recorder('until-aborted');
+      const ranOnLeaving = startOn(leaving, leavingRecorder);
+      const job = answerJob('o_user', 'handed-back');
+      await leaving.add(job);
+      await leavingRecorder.untilStarted(job);
+      assert.deepEqual([...ranOnLeaving], [job.messageKey]);
+      const report = await leaving.stop(Date.now() + 300);
+      assert.deepEqual(report, { finished: 0, unfinished: [job.messageKey], handedBack: true });
+      assert.match(String((leavingRecorder.started(job)[0]!.abortReason as Error).message), /^shutdown/);
+      const recorder = new Recorder({ ms: 10 });
+      const startedAt = performance.now();
+      const resumed = startNotingResumed(staying, recorder);
+      await recorder.untilEnded([job], 5_000);
+      // Far sooner than a takeover (the default takeover time is 10 s): the job was handed to the queue.
+      assert.ok(recorder.started(job)[0]!.startedAt - startedAt < 1_500);
+      assert.equal(resumed.get(job.messageKey), true);
+      assert.equal((await staying.stats()).stalled, 0);
+    });
+  });
+
+  void it('a job that fails where it was received is kept as failed with its error, and not run again', async (t) => {
+    await withInstances(t, async (instance, prefix, redis) => {
+      const queue = instance({ concurrency: 3 });
+      const recorder = new Recorder();
+      startOn(queue, recorder);
+      const failing = recorder.behave(answerJob('o_user', 'fails'), { ms: 20, reject: true });
+      const next = answerJob('o_user', 'after');
+      await queue.add(failing);
+      await queue.add(next);
+      await recorder.untilEnded([failing, next]);
+      assert.ok(recorder.started(failing)[0]!.endedAt! <= recorder.started(next)[0]!.startedAt);
+      const stats = await eventually(() => queue.stats(), (value) => value.failed === 1 && value.active === 0);
+      assert.equal(stats.failed, 1);
+      const jobId = answerJobId(failing.messageKey);
+      assert.deepEqual(await redis.zrange(`${prefix}answers:failed`, '0', '-1'), [jobId]);
+      assert.match((await redis.hget(`${prefix}answers:${jobId}`, 'failedReason')) ?? '', /failed on the instance that received it: the processor failed on/);
+      await sleep(300);
+      assert.equal(recorder.started(failing).length, 1);
+      assert.equal(stats.stalled, 0);
     });
   });
 });
