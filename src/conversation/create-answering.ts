@@ -140,7 +140,8 @@ export async function createAnswering(options: AnsweringOptions): Promise<Answer
   // CONTENT_FILTER_FILE / MODERATION_URL; not with `echo`, which has no pre-handlers and repeats the user's words.
   const contentSafety = config.agent.type === 'echo' ? undefined : createContentSafety(config.contentSafety, { log, ...(metrics ? { metrics } : {}) });
   const preHandlers = [
-    customerServiceGrantHandler(ledger),
+    // Without the WeChat API no customer-service message is ever sent: nothing to count.
+    ...(customerService ? [customerServiceGrantHandler(ledger)] : []),
     // Before everything else that answers: the hand-off keyword wins, and a handed-off user reaches nobody but the staff.
     ...(handoff ? [handoff.handler] : []),
     resetHandler(context),

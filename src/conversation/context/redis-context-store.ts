@@ -20,6 +20,8 @@ const COMPARE_AND_SET_SHA = sha1(COMPARE_AND_SET_SCRIPT);
 
 /** Writes to one user conflict only when instances write for that user at the same moment; a few retries do. */
 const MAX_WRITE_ATTEMPTS = 50;
+/** Contexts remembered from `load` for the next write (one per user; the oldest forgotten beyond this). */
+const LOADED_KEPT = 1_000;
 
 export interface RedisContextStoreOptions extends Partial<ContextLimits> {
   /** Command connection, owned by the caller: `close()` leaves it open. */
@@ -38,6 +40,11 @@ export class RedisContextStore implements ContextStore {
   readonly #redis: Redis;
   readonly #keyPrefix: string;
   readonly #limits: ContextLimits;
+  /**
+   * What `load` read, by user, until that user's next write: the write's first compare-and-set starts from it
+   * rather than reading the key again (an answer loads the context, and appends to it a moment later).
+   */
+  readonly #loaded = new Map<string, Buffer | null>();
 
   constructor(options: RedisContextStoreOptions) {
     this.#redis = options.redis;
@@ -46,7 +53,11 @@ export class RedisContextStore implements ContextStore {
   }
 
   async load(userId: string): Promise<ConversationContext> {
-    return toConversationContext(parseRecord(await this.#redis.get(this.#redisKey(userId))));
+    const value = await this.#redis.getBuffer(this.#redisKey(userId));
+    this.#loaded.delete(userId);
+    this.#loaded.set(userId, value);
+    if (this.#loaded.size > LOADED_KEPT) this.#loaded.delete(this.#loaded.keys().next().value!);
+    return toConversationContext(parseRecord(value?.toString('utf8')));
   }
 
   async append(userId: string, messages: readonly ChatMessage[]): Promise<void> {
@@ -71,14 +82,20 @@ export class RedisContextStore implements ContextStore {
   async #write(userId: string, change: (record: ContextRecord) => ContextRecord): Promise<void> {
     const key = this.#redisKey(userId);
     const ttlMilliseconds = String(Math.max(1, Math.ceil(this.#limits.ttlSeconds * 1000)));
+    // What `load` read is likely what the key holds still; if not, the compare-and-set fails and the key is read.
+    let current = this.#loaded.get(userId);
+    let guessed = current !== undefined;
+    this.#loaded.delete(userId);
     for (let attempt = 1; attempt <= MAX_WRITE_ATTEMPTS; attempt += 1) {
       // Bytes, not a string: the hash must be of exactly what Redis holds.
-      const current = await this.#redis.getBuffer(key);
+      if (current === undefined) current = await this.#redis.getBuffer(key);
       const next = JSON.stringify(change(parseRecord(current?.toString('utf8'))));
       const written = await this.#runScript([key], [current === null ? '' : sha1(current), next, ttlMilliseconds]);
       if (written === 1) return;
-      // Spreads out writers that keep colliding.
-      await sleep(Math.random() * Math.min(50, attempt * 2));
+      current = undefined;
+      // Spreads out writers that keep colliding (a stale guess is no collision).
+      if (!guessed) await sleep(Math.random() * Math.min(50, attempt * 2));
+      guessed = false;
     }
     throw new Error(`context of ${userId} could not be written: ${MAX_WRITE_ATTEMPTS} concurrent writes came first`);
   }

@@ -48,6 +48,28 @@ void describe('RedisContextStore across instances', () => {
     });
   });
 
+  void it('a write after a load keeps a turn another instance wrote in between (the loaded value is only a first guess)', async (t) => {
+    await withConnections(t, 'context', async (connect, keyPrefix) => {
+      const first = new RedisContextStore({ redis: connect(), keyPrefix, maxTurns: 100 });
+      const second = new RedisContextStore({ redis: connect(), keyPrefix, maxTurns: 100 });
+      await first.append(USER, turn(1, 'first'));
+      // An answer on the first instance loads the context …
+      assert.equal((await first.load(USER)).messages.length, 2);
+      // … another instance answers the same user meanwhile …
+      await second.load(USER);
+      await second.append(USER, turn(2, 'second'));
+      // … and the first one's turn lands after it, not over it.
+      await first.append(USER, turn(3, 'first'));
+      const questions = (await second.load(USER)).messages.filter((message) => message.role === 'user').map((message) => message.content);
+      assert.deepEqual(questions, ['question 1', 'question 2', 'question 3']);
+      // A session value set after a load (the turn's write took the loaded value) is kept too.
+      await first.load(USER);
+      await second.setSession(USER, 'conversation_id', 'c-2');
+      await first.setSession(USER, 'other', 1);
+      assert.deepEqual((await first.load(USER)).session, { conversation_id: 'c-2', other: 1 });
+    });
+  });
+
   void it('session updates from two instances at the same time are all kept', async (t) => {
     await withConnections(t, 'context', async (connect, keyPrefix) => {
       const first = new RedisContextStore({ redis: connect(), keyPrefix });
