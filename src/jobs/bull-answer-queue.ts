@@ -31,6 +31,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { DelayedError, Queue, WaitingError, Worker, type Job } from 'bullmq';
 import { Redis } from 'ioredis';
 import type { Logger } from 'pino';
+import { RedisScript } from '../redis/redis-script.js';
 import type { AnswerJob } from './answer-job.js';
 import type { AnswerJobProcessor, AnswerQueue, AnswerQueueStats, ShutdownReport } from './answer-queue.js';
 import { RedisUserOrder } from './redis-user-order.js';
@@ -120,7 +121,7 @@ end
 waiting = waiting + redis.call('ZCARD', KEYS[3]) - #delayed
 return { waiting, redis.call('LLEN', KEYS[4]) + runningHere, redis.call('ZCARD', KEYS[5]), oldest }
 `;
-const STATS_SHA = createHash('sha1').update(STATS_SCRIPT).digest('hex');
+const STATS = new RedisScript(STATS_SCRIPT);
 
 /** BullMQ forbids ':' and plain integers in custom ids; a hash of the messageKey has neither and is fixed-size. */
 export function answerJobId(messageKey: string): string {
@@ -240,13 +241,7 @@ export class BullAnswerQueue implements AnswerQueue {
     const keys = this.#queue.keys;
     const args = [this.#queue.toKey(''), String(OLDEST_SCAN_LIMIT), HERE_JOB_NAME];
     const keyList = [keys.wait!, keys.prioritized!, keys.delayed!, keys.active!, keys.failed!];
-    let result: unknown;
-    try {
-      result = await this.#redis.evalsha(STATS_SHA, keyList.length, ...keyList, ...args);
-    } catch (error) {
-      if (!(error instanceof Error) || !error.message.startsWith('NOSCRIPT')) throw error;
-      result = await this.#redis.eval(STATS_SCRIPT, keyList.length, ...keyList, ...args);
-    }
+    const result = await STATS.run(this.#redis, keyList, args);
     const [waiting, active, failed, oldestAddedAt] = (result as number[]).map(Number);
     return {
       waiting: waiting ?? 0,

@@ -14,8 +14,8 @@
  * user's last add), `gone:<jobId>` (a short-lived mark: when a missing head was first seen) and `done:<jobId>` (a
  * finished job whose record was removed: adding it again is ignored while the mark lives).
  */
-import { createHash } from 'node:crypto';
 import type { Redis } from 'ioredis';
+import { RedisScript } from '../redis/redis-script.js';
 
 /** A user's set lives this long after their last add: far longer than any job waits. */
 const ORDER_TTL_MS = 24 * 60 * 60_000;
@@ -71,9 +71,14 @@ const AHEAD_SCRIPT = `${AHEAD_FUNCTION}
 return ahead(KEYS[1], ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5])
 `;
 
-const sha1 = (text: string): string => createHash('sha1').update(text).digest('hex');
-const ENQUEUE_SHA = sha1(ENQUEUE_SCRIPT);
-const AHEAD_SHA = sha1(AHEAD_SCRIPT);
+const ENQUEUE = new RedisScript(ENQUEUE_SCRIPT);
+/** KEYS[1] the user's set, KEYS[2] the job's done mark. ARGV[1] job id, ARGV[2] how long the mark lives (0: none). */
+const FINISH = new RedisScript(`
+redis.call('ZREM', KEYS[1], ARGV[1])
+if tonumber(ARGV[2]) > 0 then redis.call('SET', KEYS[2], '1', 'PX', ARGV[2]) end
+return 1
+`);
+const AHEAD = new RedisScript(AHEAD_SCRIPT);
 
 export interface RedisUserOrderOptions {
   redis: Redis;
@@ -104,13 +109,13 @@ export class RedisUserOrder {
   async enqueue(user: string, jobId: string, arrivedAt: number): Promise<number | undefined> {
     const score = Math.floor(arrivedAt) * 1000;
     const keys = [this.#userKey(user), this.#jobKeyPrefix + jobId, this.#doneKey(jobId)];
-    const result = Number(await this.#runScript(ENQUEUE_SCRIPT, ENQUEUE_SHA, keys, [jobId, String(ORDER_TTL_MS), String(score), ...this.#aheadArgs()]));
+    const result = Number(await ENQUEUE.run(this.#redis, keys, [jobId, String(ORDER_TTL_MS), String(score), ...this.#aheadArgs()]));
     return result < 0 ? undefined : result;
   }
 
   /** How many of the user's jobs must finish before this one may run (0: run it now). */
   async ahead(user: string, jobId: string): Promise<number> {
-    return Number(await this.#runScript(AHEAD_SCRIPT, AHEAD_SHA, [this.#userKey(user)], [jobId, ...this.#aheadArgs()]));
+    return Number(await AHEAD.run(this.#redis, [this.#userKey(user)], [jobId, ...this.#aheadArgs()]));
   }
 
   /**
@@ -118,9 +123,7 @@ export class RedisUserOrder {
    * record is removed rather than kept as completed, how long an add of it is still ignored.
    */
   async finish(user: string, jobId: string, doneForMs?: number): Promise<void> {
-    const commands = this.#redis.multi().zrem(this.#userKey(user), jobId);
-    if (doneForMs !== undefined) commands.set(this.#doneKey(jobId), '1', 'PX', doneForMs);
-    await commands.exec();
+    await FINISH.run(this.#redis, [this.#userKey(user), this.#doneKey(jobId)], [jobId, doneForMs ?? 0]);
   }
 
   #aheadArgs(): string[] {
@@ -133,14 +136,5 @@ export class RedisUserOrder {
 
   #userKey(user: string): string {
     return `${this.#keyPrefix}user:${user}`;
-  }
-
-  async #runScript(script: string, sha: string, keys: string[], args: string[]): Promise<unknown> {
-    try {
-      return await this.#redis.evalsha(sha, keys.length, ...keys, ...args);
-    } catch (error) {
-      if (!(error instanceof Error) || !error.message.startsWith('NOSCRIPT')) throw error;
-      return await this.#redis.eval(script, keys.length, ...keys, ...args);
-    }
   }
 }

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Redis } from 'ioredis';
+import { RedisScript } from '../../redis/redis-script.js';
 import type { ChatMessage } from '../../ai/agent.js';
 import { appendTurn, parseRecord, toConversationContext, withSessionValue, type ContextRecord } from './context-record.js';
 import { resolveContextLimits, type ContextLimits, type ContextStore, type ConversationContext } from './context-store.js';
@@ -16,7 +17,7 @@ if current then actual = redis.sha1hex(current) end
 if actual ~= ARGV[1] then return 0 end
 redis.call('SET', KEYS[1], ARGV[2], 'PX', ARGV[3])
 return 1`;
-const COMPARE_AND_SET_SHA = sha1(COMPARE_AND_SET_SCRIPT);
+const COMPARE_AND_SET = new RedisScript(COMPARE_AND_SET_SCRIPT);
 
 /** Writes to one user conflict only when instances write for that user at the same moment; a few retries do. */
 const MAX_WRITE_ATTEMPTS = 50;
@@ -90,7 +91,7 @@ export class RedisContextStore implements ContextStore {
       // Bytes, not a string: the hash must be of exactly what Redis holds.
       if (current === undefined) current = await this.#redis.getBuffer(key);
       const next = JSON.stringify(change(parseRecord(current?.toString('utf8'))));
-      const written = await this.#runScript([key], [current === null ? '' : sha1(current), next, ttlMilliseconds]);
+      const written = await COMPARE_AND_SET.run(this.#redis, [key], [current === null ? '' : sha1(current), next, ttlMilliseconds]);
       if (written === 1) return;
       current = undefined;
       // Spreads out writers that keep colliding (a stale guess is no collision).
@@ -98,15 +99,6 @@ export class RedisContextStore implements ContextStore {
       guessed = false;
     }
     throw new Error(`context of ${userId} could not be written: ${MAX_WRITE_ATTEMPTS} concurrent writes came first`);
-  }
-
-  async #runScript(keys: string[], args: string[]): Promise<unknown> {
-    try {
-      return await this.#redis.evalsha(COMPARE_AND_SET_SHA, keys.length, ...keys, ...args);
-    } catch (error) {
-      if (!(error instanceof Error) || !error.message.startsWith('NOSCRIPT')) throw error;
-      return await this.#redis.eval(COMPARE_AND_SET_SCRIPT, keys.length, ...keys, ...args);
-    }
   }
 }
 

@@ -1,5 +1,6 @@
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import type { Redis } from 'ioredis';
+import { RedisScript } from '../../redis/redis-script.js';
 import type { DedupClaim, DedupStore } from './dedup-store.js';
 
 /**
@@ -25,7 +26,7 @@ const RELEASE_SCRIPT = `if redis.call('GET', KEYS[1]) == ARGV[1] then
   return 1
 end
 return 0`;
-const RELEASE_SCRIPT_SHA = createHash('sha1').update(RELEASE_SCRIPT).digest('hex');
+const RELEASE = new RedisScript(RELEASE_SCRIPT);
 
 /**
  * Records a reply only while the key is pending, and wakes waiters: returns {1} when set, {2, value} when already
@@ -38,7 +39,7 @@ redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
 redis.call('DEL', KEYS[2])
 redis.call('PUBLISH', ARGV[3], ARGV[4])
 return {1}`;
-const COMPLETE_IF_PENDING_SCRIPT_SHA = createHash('sha1').update(COMPLETE_IF_PENDING_SCRIPT).digest('hex');
+const COMPLETE_IF_PENDING = new RedisScript(COMPLETE_IF_PENDING_SCRIPT);
 
 const CLAIMED: DedupClaim = Object.freeze({ state: 'claimed' });
 
@@ -124,9 +125,8 @@ export class RedisDedupStore implements DedupStore {
   }
 
   async completeIfPending(key: string, reply: string, ttlMs: number): Promise<{ outcome: 'set' } | { outcome: 'done'; reply: string } | { outcome: 'absent' }> {
-    const result = (await this.#runScript(
-      COMPLETE_IF_PENDING_SCRIPT,
-      COMPLETE_IF_PENDING_SCRIPT_SHA,
+    const result = (await COMPLETE_IF_PENDING.run(
+      this.#redis,
       [this.#redisKey(key), this.#deliveriesKey(key)],
       [DONE_MARK + reply, String(toPositiveMilliseconds(ttlMs)), this.#channel, key],
     )) as [number, string?];
@@ -169,7 +169,7 @@ export class RedisDedupStore implements DedupStore {
     // Only the store that made the claim can release it, and only while Redis still holds that very claim.
     if (ownClaim === undefined) return;
     this.#ownClaims.delete(key);
-    await this.#runScript(RELEASE_SCRIPT, RELEASE_SCRIPT_SHA, [this.#redisKey(key), this.#deliveriesKey(key)], [PENDING_MARK + ownClaim.token, this.#channel, key]);
+    await RELEASE.run(this.#redis, [this.#redisKey(key), this.#deliveriesKey(key)], [PENDING_MARK + ownClaim.token, this.#channel, key]);
   }
 
   /**
@@ -332,15 +332,6 @@ export class RedisDedupStore implements DedupStore {
       // Redis unreachable for now: the next poll tries again, and each waiter's timeout still applies.
     } finally {
       this.#polling = false;
-    }
-  }
-
-  async #runScript(script: string, sha: string, keys: string[], args: string[]): Promise<unknown> {
-    try {
-      return await this.#redis.evalsha(sha, keys.length, ...keys, ...args);
-    } catch (error) {
-      if (!(error instanceof Error) || !error.message.startsWith('NOSCRIPT')) throw error;
-      return await this.#redis.eval(script, keys.length, ...keys, ...args);
     }
   }
 }

@@ -1,5 +1,5 @@
-import { createHash } from 'node:crypto';
 import type { Redis } from 'ioredis';
+import { RedisScript } from '../../redis/redis-script.js';
 import {
   ANSWER_RECORD_TTL_MS,
   checkIndex,
@@ -54,24 +54,15 @@ const ALLOWANCE_SCRIPT = `local current = redis.call('HMGET', KEYS[1], 'left', '
 if not current[2] or tonumber(current[2]) <= tonumber(ARGV[1]) then return 0 end
 return math.max(0, tonumber(current[1]))`;
 
-interface Script {
-  source: string;
-  sha: string;
-}
-
-function script(source: string): Script {
-  return { source, sha: createHash('sha1').update(source).digest('hex') };
-}
-
 /** KEYS: confirmed count; ARGV: count, ttl. Raises the count (never lowers it: confirmations may land out of order). */
 const CONFIRM_SCRIPT = `local current = tonumber(redis.call('GET', KEYS[1]) or '0')
 if tonumber(ARGV[1]) > current then redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2]) end
 return 1`;
 
-const GRANT = script(GRANT_SCRIPT);
-const CONFIRM = script(CONFIRM_SCRIPT);
-const TAKE = script(TAKE_SCRIPT);
-const ALLOWANCE = script(ALLOWANCE_SCRIPT);
+const GRANT = new RedisScript(GRANT_SCRIPT);
+const CONFIRM = new RedisScript(CONFIRM_SCRIPT);
+const TAKE = new RedisScript(TAKE_SCRIPT);
+const ALLOWANCE = new RedisScript(ALLOWANCE_SCRIPT);
 
 export interface RedisCustomerServiceLedgerOptions extends CustomerServiceLedgerOptions {
   /** The connection; it belongs to the caller, who closes it. */
@@ -96,11 +87,11 @@ export class RedisCustomerServiceLedger implements CustomerServiceLedger {
 
   async grant(openId: string, interaction: Interaction): Promise<void> {
     const { messages, windowMs } = this.#grants[interaction];
-    await this.#run(GRANT, [this.#allowanceKey(openId)], [this.#timestamp(), messages, Math.max(1, Math.ceil(windowMs))]);
+    await GRANT.run(this.#redis, [this.#allowanceKey(openId)], [this.#timestamp(), messages, Math.max(1, Math.ceil(windowMs))]);
   }
 
   async allowance(openId: string): Promise<number> {
-    return Number(await this.#run(ALLOWANCE, [this.#allowanceKey(openId)], [this.#timestamp()]));
+    return Number(await ALLOWANCE.run(this.#redis, [this.#allowanceKey(openId)], [this.#timestamp()]));
   }
 
   async sent(messageKey: string): Promise<string[]> {
@@ -108,7 +99,7 @@ export class RedisCustomerServiceLedger implements CustomerServiceLedger {
   }
 
   async confirm(messageKey: string, index: number): Promise<void> {
-    await this.#run(CONFIRM, [this.#confirmedKey(messageKey)], [index + 1, ANSWER_RECORD_TTL_MS]);
+    await CONFIRM.run(this.#redis, [this.#confirmedKey(messageKey)], [index + 1, ANSWER_RECORD_TTL_MS]);
   }
 
   async confirmed(messageKey: string): Promise<number> {
@@ -117,8 +108,8 @@ export class RedisCustomerServiceLedger implements CustomerServiceLedger {
 
   async take(openId: string, messageKey: string, index: number, text: string): Promise<TakeOutcome> {
     checkIndex(index);
-    const [outcome, recorded] = (await this.#run(
-      TAKE,
+    const [outcome, recorded] = (await TAKE.run(
+      this.#redis,
       [this.#allowanceKey(openId), this.#answerKey(messageKey)],
       [this.#timestamp(), index, text, ANSWER_RECORD_TTL_MS],
     )) as [TakeOutcome | 'skipped', number?];
@@ -143,14 +134,5 @@ export class RedisCustomerServiceLedger implements CustomerServiceLedger {
   /** Whole milliseconds: the scripts' arithmetic and PEXPIRE want integers. */
   #timestamp(): number {
     return Math.floor(this.#now());
-  }
-
-  async #run(target: Script, keys: string[], args: (string | number)[]): Promise<unknown> {
-    try {
-      return await this.#redis.evalsha(target.sha, keys.length, ...keys, ...args);
-    } catch (error) {
-      if (!(error instanceof Error) || !error.message.startsWith('NOSCRIPT')) throw error;
-      return await this.#redis.eval(target.source, keys.length, ...keys, ...args);
-    }
   }
 }

@@ -6,8 +6,8 @@
  * `until` is reckoned on the caller's clock and checked on read as well, so the store agrees with
  * `MemoryHandoffStore` under a test clock; Redis's own expiry is the backstop that clears the keys.
  */
-import { createHash } from 'node:crypto';
 import type { Redis } from 'ioredis';
+import { RedisScript } from '../../redis/redis-script.js';
 import type { HandoffEntry, HandoffStore } from './handoff-store.js';
 
 /**
@@ -42,15 +42,9 @@ const PRUNE_SCRIPT = `for position, openId in ipairs(ARGV) do
 end
 return 1`;
 
-interface Script {
-  source: string;
-  sha: string;
-}
-
-const script = (source: string): Script => ({ source, sha: createHash('sha1').update(source).digest('hex') });
-const BEGIN = script(BEGIN_SCRIPT);
-const END = script(END_SCRIPT);
-const PRUNE = script(PRUNE_SCRIPT);
+const BEGIN = new RedisScript(BEGIN_SCRIPT);
+const END = new RedisScript(END_SCRIPT);
+const PRUNE = new RedisScript(PRUNE_SCRIPT);
 
 export interface RedisHandoffStoreOptions {
   /** The connection; it belongs to the caller, who closes it. */
@@ -74,7 +68,7 @@ export class RedisHandoffStore implements HandoffStore {
   async begin(openId: string, ttlMs: number): Promise<HandoffEntry> {
     const now = Math.floor(this.#now());
     const ttl = Math.max(1, Math.ceil(ttlMs));
-    const since = await this.#run(BEGIN, [this.#userKey(openId), this.#indexKey()], [now, ttl, openId, now + ttl]);
+    const since = await BEGIN.run(this.#redis, [this.#userKey(openId), this.#indexKey()], [now, ttl, openId, now + ttl]);
     return { openId, since: Number(since), until: now + ttl };
   }
 
@@ -84,7 +78,7 @@ export class RedisHandoffStore implements HandoffStore {
   }
 
   async end(openId: string): Promise<boolean> {
-    return Number(await this.#run(END, [this.#userKey(openId), this.#indexKey()], [openId, Math.floor(this.#now())])) === 1;
+    return Number(await END.run(this.#redis, [this.#userKey(openId), this.#indexKey()], [openId, Math.floor(this.#now())])) === 1;
   }
 
   async list(): Promise<HandoffEntry[]> {
@@ -102,7 +96,7 @@ export class RedisHandoffStore implements HandoffStore {
       if (entry === undefined) stale.push(openId);
       else if (entry.until > now) entries.push(entry);
     }
-    if (stale.length > 0) await this.#run(PRUNE, [index, ...stale.map((openId) => this.#userKey(openId))], stale);
+    if (stale.length > 0) await PRUNE.run(this.#redis, [index, ...stale.map((openId) => this.#userKey(openId))], stale);
     return entries.sort((first, second) => first.since - second.since);
   }
 
@@ -114,15 +108,6 @@ export class RedisHandoffStore implements HandoffStore {
 
   #indexKey(): string {
     return `${this.#prefix}index`;
-  }
-
-  async #run(target: Script, keys: string[], args: (string | number)[]): Promise<unknown> {
-    try {
-      return await this.#redis.evalsha(target.sha, keys.length, ...keys, ...args);
-    } catch (error) {
-      if (!(error instanceof Error) || !error.message.startsWith('NOSCRIPT')) throw error;
-      return await this.#redis.eval(target.source, keys.length, ...keys, ...args);
-    }
   }
 }
 

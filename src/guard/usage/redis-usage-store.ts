@@ -7,10 +7,11 @@
  *   u|{openid}                                      the user's tokens that day (in + out), for the budget
  *   account                                         the account's tokens that day, for the budget
  *
- * A charge is one MULTI of HINCRBYs (atomic: a budget never sees half a charge); `spent` is one HMGET. The
+ * A charge is one script of HINCRBYs (atomic: a budget never sees half a charge); `spent` is one HMGET. The
  * model may contain `|` (an openid does not): a field is split at its first and last `|`.
  */
 import type { Redis } from 'ioredis';
+import { RedisScript } from '../../redis/redis-script.js';
 import { usageDay } from './usage-day.js';
 import { DEFAULT_USAGE_RETENTION_DAYS, type UsageCharge, type UsageRow, type UsageStore } from './usage-store.js';
 
@@ -21,6 +22,21 @@ export interface RedisUsageStoreOptions {
   keyPrefix: string;
   retentionDays?: number;
 }
+
+/**
+ * KEYS[1] the day's hash. ARGV: the model row's field prefix, input tokens, output tokens, estimated (1/0), the
+ * user's field, tokens in all, TTL in seconds.
+ */
+const CHARGE = new RedisScript(`
+redis.call('HINCRBY', KEYS[1], ARGV[1] .. 'in', ARGV[2])
+redis.call('HINCRBY', KEYS[1], ARGV[1] .. 'out', ARGV[3])
+redis.call('HINCRBY', KEYS[1], ARGV[1] .. 'calls', 1)
+if ARGV[4] == '1' then redis.call('HINCRBY', KEYS[1], ARGV[1] .. 'est', 1) end
+redis.call('HINCRBY', KEYS[1], ARGV[5], ARGV[6])
+redis.call('HINCRBY', KEYS[1], 'account', ARGV[6])
+redis.call('EXPIRE', KEYS[1], ARGV[7])
+return 1
+`);
 
 const KINDS = { in: 'inputTokens', out: 'outputTokens', calls: 'calls', est: 'estimatedCalls' } as const;
 
@@ -36,18 +52,12 @@ export class RedisUsageStore implements UsageStore {
   }
 
   async record(charge: UsageCharge): Promise<void> {
-    const key = this.#keyPrefix + usageDay(charge.at);
-    const row = `m|${charge.openId}|${charge.model}|`;
     const tokens = charge.inputTokens + charge.outputTokens;
-    const transaction = this.#redis.multi()
-      .hincrby(key, `${row}in`, charge.inputTokens)
-      .hincrby(key, `${row}out`, charge.outputTokens)
-      .hincrby(key, `${row}calls`, 1);
-    if (charge.estimated) transaction.hincrby(key, `${row}est`, 1);
-    transaction.hincrby(key, `u|${charge.openId}`, tokens).hincrby(key, 'account', tokens).expire(key, this.#ttlSeconds);
-    const results = await transaction.exec();
-    const failed = results?.find(([error]) => error !== null)?.[0];
-    if (results === null || failed) throw failed ?? new Error('the usage transaction was discarded');
+    await CHARGE.run(
+      this.#redis,
+      [this.#keyPrefix + usageDay(charge.at)],
+      [`m|${charge.openId}|${charge.model}|`, charge.inputTokens, charge.outputTokens, charge.estimated ? 1 : 0, `u|${charge.openId}`, tokens, this.#ttlSeconds],
+    );
   }
 
   async spent(day: string, openId: string): Promise<{ user: number; account: number }> {

@@ -1,5 +1,6 @@
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import type { Redis } from 'ioredis';
+import { RedisScript } from '../../redis/redis-script.js';
 import type { StoredCredential, TokenStore, TokenStoreLock } from './token-store.js';
 
 /** Deletes KEYS[1] only while it still holds ARGV[1]: releasing a lock that may have expired and been retaken. */
@@ -17,17 +18,8 @@ if ok and type(credential) == 'table' and credential.value == ARGV[1] then
 end
 return 0`;
 
-interface Script {
-  source: string;
-  sha: string;
-}
-
-function script(source: string): Script {
-  return { source, sha: createHash('sha1').update(source).digest('hex') };
-}
-
-const DELETE_IF_EQUAL = script(DELETE_IF_EQUAL_SCRIPT);
-const DELETE_IF_VALUE = script(DELETE_IF_VALUE_SCRIPT);
+const DELETE_IF_EQUAL = new RedisScript(DELETE_IF_EQUAL_SCRIPT);
+const DELETE_IF_VALUE = new RedisScript(DELETE_IF_VALUE_SCRIPT);
 
 export interface RedisTokenStoreOptions {
   /** Command connection, owned by the caller: `close()` leaves it open. */
@@ -76,7 +68,7 @@ export class RedisTokenStore implements TokenStore {
   }
 
   async deleteIfValue(key: string, value: string): Promise<boolean> {
-    return (await this.#runScript(DELETE_IF_VALUE, this.#credentialKey(key), value)) === 1;
+    return (await DELETE_IF_VALUE.run(this.#redis, [this.#credentialKey(key)], [value])) === 1;
   }
 
   async acquireLock(key: string, ttlMs: number): Promise<TokenStoreLock | undefined> {
@@ -86,7 +78,7 @@ export class RedisTokenStore implements TokenStore {
     const taken = await this.#redis.set(lockKey, lockValue, 'PX', Math.max(1, Math.ceil(ttlMs)), 'NX');
     if (taken !== 'OK') return undefined;
     return {
-      release: async () => (await this.#runScript(DELETE_IF_EQUAL, lockKey, lockValue)) === 1,
+      release: async () => (await DELETE_IF_EQUAL.run(this.#redis, [lockKey], [lockValue])) === 1,
     };
   }
 
@@ -100,15 +92,6 @@ export class RedisTokenStore implements TokenStore {
 
   #lockKey(key: string): string {
     return `${this.#keyPrefix}token-lock:${key}`;
-  }
-
-  async #runScript(script: Script, key: string, argument: string): Promise<unknown> {
-    try {
-      return await this.#redis.evalsha(script.sha, 1, key, argument);
-    } catch (error) {
-      if (!(error instanceof Error) || !error.message.startsWith('NOSCRIPT')) throw error;
-      return await this.#redis.eval(script.source, 1, key, argument);
-    }
   }
 }
 
