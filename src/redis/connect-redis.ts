@@ -27,7 +27,6 @@ export async function connectRedis(url: string, log: Logger): Promise<Redis> {
   const redis = new Redis(url, {
     lazyConnect: true,
     maxRetriesPerRequest: 2,
-    enableAutoPipelining: true,
     connectTimeout: CONNECT_TIMEOUT_MS,
     // While starting, one failed attempt is the answer; once running, reconnect as ioredis does by default.
     retryStrategy: (attempt) => (connected ? Math.min(attempt * 100, 2_000) : null),
