@@ -318,12 +318,10 @@ void describe('BullAnswerQueue: a job runs on the instance that received it', ()
       const queue = instance({ concurrency: 3 });
       const recorder = new Recorder();
       startOn(queue, recorder);
+      // (That its user's next job still runs, after it, is the contract's test; there too the job runs here.)
       const failing = recorder.behave(answerJob('o_user', 'fails'), { ms: 20, reject: true });
-      const next = answerJob('o_user', 'after');
       await queue.add(failing);
-      await queue.add(next);
-      await recorder.untilEnded([failing, next]);
-      assert.ok(recorder.started(failing)[0]!.endedAt! <= recorder.started(next)[0]!.startedAt);
+      await recorder.untilEnded([failing]);
       const stats = await eventually(() => queue.stats(), (value) => value.failed === 1 && value.active === 0);
       assert.equal(stats.failed, 1);
       const jobId = answerJobId(failing.messageKey);
