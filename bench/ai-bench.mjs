@@ -36,7 +36,7 @@ const LUA = path.join(here, 'ai-replay.lua');
 const FLOOR_PROXY = path.join(here, 'ai-floor-proxy.mjs');
 const ANSWER_PREFIX = 'fake-model answer to: '; // what ai-fake-model.mjs answers
 const TARGET_P99_MS = 5;
-/** With the job queue each message makes several Redis round trips (add, fetch, lock, complete, events). */
+/** With the job queue each message makes Redis round trips (its record and order, context, checkpoint, reply). */
 const TARGET_QUEUE_P99_MS = 10;
 /** AI messages per second one instance must sustain back to back (--think 0). */
 const TARGET_MESSAGES_PER_S = 500;
@@ -44,6 +44,31 @@ const SAFETY = 1.5; // lines per user file = expected messages × SAFETY
 const CHECK_MESSAGES_PER_USER = 4;
 /** Mean think time: 50 people chatting, each reading an answer about a second before sending the next message. */
 const DEFAULT_THINK_MS = 1000;
+
+/**
+ * wx-backend's environment for an AI run: the shell's own, less the project's variables (so that the result does
+ * not depend on them), with the test credentials, the fake model as an OpenAI-compatible service and no
+ * WECHAT_APPSECRET (no WeChat API, so every answer takes the passive route). REDIS_URL/REDIS_PREFIX are the
+ * caller's to add.
+ */
+export function aiServerEnv({ creds, mode, fakePort, tokenFile }) {
+  const OWN_ENV = /^(WECHAT_|EXTERNAL_SERVICE_|REDIS_|LOG_|TOKEN_FILE_PATH$|HOST$|PORT$|DEMO|SIMULATOR|SYSTEM_PROMPT$|CUSTOM_SERVICE_MODULE$|CONTEXT_|REPLY_MODE$|PASSIVE_WINDOW_MS$|PICKUP_KEYWORD$|WELCOME_MESSAGE$|DEDUP_TTL$|MENU_FILE$|PUBLIC_BASE_URL$|ADMIN_TOKEN$|SHUTDOWN_TIMEOUT$)/;
+  const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !OWN_ENV.test(k)));
+  return {
+    ...env,
+    HOST: '127.0.0.1',
+    WECHAT_TOKEN: creds.token,
+    ...(mode === 'aes' ? { WECHAT_AES_KEY: creds.aesKey } : {}),
+    WECHAT_APPID: creds.appid,
+    EXTERNAL_SERVICE_TYPE: 'openai',
+    EXTERNAL_SERVICE_URL: `http://127.0.0.1:${fakePort}/v1`,
+    EXTERNAL_SERVICE_API_KEY: 'bench',
+    LOG_DIR: '',
+    LOG_LEVEL: 'warn',
+    NODE_ENV: 'production',
+    TOKEN_FILE_PATH: tokenFile,
+  };
+}
 
 /** Runs the AI benchmark with run.mjs's parsed options; resolves to the exit code. */
 export async function runAiBench(o) {
@@ -105,24 +130,7 @@ class AiBench {
   }
 
   serverEnv(fakePort) {
-    const OWN_ENV = /^(WECHAT_|EXTERNAL_SERVICE_|REDIS_|LOG_|TOKEN_FILE_PATH$|HOST$|PORT$|DEMO|SIMULATOR|SYSTEM_PROMPT$|CUSTOM_SERVICE_MODULE$|CONTEXT_|REPLY_MODE$|PASSIVE_WINDOW_MS$|PICKUP_KEYWORD$|WELCOME_MESSAGE$|DEDUP_TTL$|MENU_FILE$|PUBLIC_BASE_URL$|ADMIN_TOKEN$|SHUTDOWN_TIMEOUT$)/;
-    const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !OWN_ENV.test(k)));
-    const c = this.creds;
-    return {
-      ...env,
-      HOST: '127.0.0.1',
-      WECHAT_TOKEN: c.token,
-      ...(this.MODE === 'aes' ? { WECHAT_AES_KEY: c.aesKey } : {}),
-      WECHAT_APPID: c.appid,
-      // no WECHAT_APPSECRET: no WeChat API, so every answer takes the passive route
-      EXTERNAL_SERVICE_TYPE: 'openai',
-      EXTERNAL_SERVICE_URL: `http://127.0.0.1:${fakePort}/v1`,
-      EXTERNAL_SERVICE_API_KEY: 'bench',
-      LOG_DIR: '',
-      LOG_LEVEL: 'warn',
-      NODE_ENV: 'production',
-      TOKEN_FILE_PATH: path.join(this.TMP, 'access_token.json'),
-    };
+    return aiServerEnv({ creds: this.creds, mode: this.MODE, fakePort, tokenFile: path.join(this.TMP, 'access_token.json') });
   }
 
   // ---- processes -------------------------------------------------------------------------------

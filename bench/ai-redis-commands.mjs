@@ -12,6 +12,7 @@ import path from 'node:path';
 import readline from 'node:readline';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
+import { aiServerEnv } from './ai-bench.mjs';
 import { openBenchRedis } from './ai-redis-prefix.mjs';
 import { loadCreds, makeRequest } from './reference/lib/proto.mjs';
 
@@ -42,19 +43,8 @@ try {
     cwd: repoRoot,
     stdio: ['ignore', 'ignore', 'inherit'],
     env: {
-      PATH: process.env.PATH,
-      HOST: '127.0.0.1',
+      ...aiServerEnv({ creds, mode: 'aes', fakePort, tokenFile: path.join(os.tmpdir(), `wxbench-${process.pid}-token.json`) }),
       PORT: String(port),
-      WECHAT_TOKEN: creds.token,
-      WECHAT_AES_KEY: creds.aesKey,
-      WECHAT_APPID: creds.appid,
-      EXTERNAL_SERVICE_TYPE: 'openai',
-      EXTERNAL_SERVICE_URL: `http://127.0.0.1:${fakePort}/v1`,
-      EXTERNAL_SERVICE_API_KEY: 'bench',
-      LOG_DIR: '',
-      LOG_LEVEL: 'warn',
-      NODE_ENV: 'production',
-      TOKEN_FILE_PATH: path.join(os.tmpdir(), `wxbench-${process.pid}-token.json`),
       REDIS_URL: process.env.REDIS_URL,
       REDIS_PREFIX: prefix,
     },
