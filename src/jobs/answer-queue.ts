@@ -19,17 +19,7 @@ import type { AnswerJob } from './answer-job.js';
  * `run.resumed` is false only when this is certainly the job's first run (nothing of it can have been done yet);
  * true or absent, the processor looks for what an earlier run did.
  */
-export type AnswerJobProcessor = (job: AnswerJob, signal: AbortSignal, run?: JobRun) => Promise<void>;
-
-export interface JobRun {
-  resumed: boolean;
-  /**
-   * Present when the run starts while the job's durable record is still being written (the Redis queue, a job run
-   * where it was received): the processor may read meanwhile (the user's context) but calls no service — the model,
-   * WeChat — before it resolves. It rejects, after `signal` aborted, when the record could not be written.
-   */
-  recorded?: Promise<void>;
-}
+export type AnswerJobProcessor = (job: AnswerJob, signal: AbortSignal, run?: { resumed: boolean }) => Promise<void>;
 
 export interface AnswerQueueStats {
   /** Jobs waiting for a worker (ready to run, or waiting behind an earlier job of the same user). */

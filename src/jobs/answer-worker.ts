@@ -43,7 +43,7 @@ export function answerWorker(options: AnswerWorkerOptions): AnswerJobProcessor {
         for (const media of saved.media) answer.addMedia(media);
         answer.finish(saved.outcome);
       } else {
-        producing = produce(message, answer, log, signal, run?.recorded).then(async () => {
+        producing = produce(message, answer, log, signal).then(async () => {
           if (!signal.aborted && answer.finished !== undefined && progress.current.answer === undefined) await progress.save({ answer: storedAnswer(answer.finished) });
         });
       }

@@ -4,8 +4,8 @@
  *
  * - Where a job runs: on the instance that received its message when it has room (`add` starts it at once: no
  *   trip through the queue before the model is called). Its BullMQ job is then only its durable record, named
- *   `answer-here` and delayed by the takeover time; the run reads the user's context while the record is written,
- *   calls the model once it exists, pushes the delay on while it lives and removes the record when it is done. Without room (or before `start`), the job waits in the queue for any instance's worker.
+ *   `answer-here` and delayed by the takeover time; the run pushes the delay on while it lives and removes the record
+ *   when it is done. Without room (or before `start`), the job waits in the queue for any instance's worker.
  *   One limit covers both: an instance runs at most `concurrency` jobs, received or fetched (its worker fetches
  *   only what its own runs leave, and always keeps one slot).
  * - Deduplication: a job's id is derived from its messageKey, so adding it again is a no-op while it waits, runs,
@@ -33,7 +33,7 @@ import { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import { RedisScript } from '../redis/redis-script.js';
 import type { AnswerJob } from './answer-job.js';
-import type { AnswerJobProcessor, AnswerQueue, AnswerQueueStats, JobRun, ShutdownReport } from './answer-queue.js';
+import type { AnswerJobProcessor, AnswerQueue, AnswerQueueStats, ShutdownReport } from './answer-queue.js';
 import { RedisUserOrder } from './redis-user-order.js';
 import { settledBefore } from './settled-before.js';
 
@@ -74,13 +74,12 @@ export interface BullAnswerQueueOptions {
 }
 
 /** Why a running job's signal was aborted. */
-type StopCause = 'shutdown' | 'lock-lost' | 'closed' | 'unrecorded';
+type StopCause = 'shutdown' | 'lock-lost' | 'closed';
 
 const STOP_MESSAGES: Record<StopCause, string> = {
   shutdown: 'shutdown: the answer job is handed back to the queue',
   'lock-lost': 'the answer job lost its lock: another worker takes it over',
   closed: 'the answer queue was closed: the job is left to be taken over',
-  unrecorded: 'the answer job could not be recorded in the queue: it is not run',
 };
 
 interface RunningJob {
@@ -199,12 +198,16 @@ export class BullAnswerQueue implements AnswerQueue {
       await this.#queue.add(JOB_NAME, job, { jobId });
       return;
     }
-    // The run starts while its record is written: it reads the user's context meanwhile, the model waits for the record.
-    const recorded = this.#queue.add(HERE_JOB_NAME, job, { jobId, delay: this.#takeoverMs });
-    const run = this.#runHere(jobId, job, ahead, recorded);
+    let record: Job<QueuedAnswer, void, JobName>;
+    try {
+      record = await this.#queue.add(HERE_JOB_NAME, job, { jobId, delay: this.#takeoverMs });
+    } catch (error) {
+      this.#releaseSlotHere();
+      throw error;
+    }
+    const run = this.#runHere(record, ahead);
     this.#runsHere.add(run);
     void run.finally(() => this.#runsHere.delete(run));
-    await recorded; // rejects (the run stops before the model is called): the caller answers with the error message
   }
 
   start(processor: AnswerJobProcessor): void {
@@ -283,41 +286,25 @@ export class BullAnswerQueue implements AnswerQueue {
    * user's earlier jobs, runs the processor, then removes the record (done), hands it to the queue (stopped by a
    * shutdown), or has the queue keep it as failed. Never rejects.
    */
-  async #runHere(jobId: string, answerJob: AnswerJob, ahead: number, recording: Promise<Job<QueuedAnswer, void, JobName>>): Promise<void> {
+  async #runHere(record: Job<QueuedAnswer, void, JobName>, ahead: number): Promise<void> {
+    const jobId = record.id!;
+    const answerJob = record.data;
     const user = answerJob.message.fromUserName;
     const running: RunningJob = { messageKey: answerJob.messageKey, controller: new AbortController() };
     this.#running.set(jobId, running);
-    let record: Job<QueuedAnswer, void, JobName> | undefined;
-    let renewal: NodeJS.Timeout | undefined;
-    const recorded = recording.then(
-      (job) => {
-        record = job;
-        renewal = setInterval(() => void this.#pushOn(job), this.#takeoverMs / RENEWALS_PER_TAKEOVER);
-      },
-      (error: unknown) => {
-        this.#abort(jobId, 'unrecorded');
-        throw error;
-      },
-    );
+    const renewal = setInterval(() => void this.#pushOn(record), this.#takeoverMs / RENEWALS_PER_TAKEOVER);
     let outcome: 'done' | 'stopped' | 'failed';
     let failure: unknown;
     try {
       if (ahead > 0) await this.#waitForTurn(user, jobId, ahead, running.controller.signal);
-      outcome = await this.#run(answerJob, running, { resumed: false, recorded });
-      await recorded;
+      outcome = await this.#run(answerJob, running, false);
     } catch (error) {
-      outcome = running.cause === 'unrecorded' ? 'stopped' : 'failed';
+      outcome = 'failed';
       failure = error;
     } finally {
-      await recorded.catch(() => {});
       clearInterval(renewal);
       this.#running.delete(jobId);
       this.#releaseSlotHere();
-    }
-    if (record === undefined) {
-      // Never recorded: nothing was asked of the model; the caller answered with the error message.
-      await this.#finishOrder(user, jobId, answerJob.messageKey);
-      return;
     }
     if (outcome === 'done') {
       await Promise.all([
@@ -379,12 +366,12 @@ export class BullAnswerQueue implements AnswerQueue {
   }
 
   /** Runs the processor until it settles ('done'; a rejection is thrown) or the job's signal aborts ('stopped'). */
-  async #run(answerJob: AnswerJob, running: RunningJob, run: JobRun): Promise<'done' | 'stopped'> {
+  async #run(answerJob: AnswerJob, running: RunningJob, resumed: boolean): Promise<'done' | 'stopped'> {
     const processor = this.#processor!;
     const { signal } = running.controller;
     if (signal.aborted) return 'stopped';
     const stopped = new Promise<'stopped'>((resolve) => signal.addEventListener('abort', () => resolve('stopped'), { once: true }));
-    const work = Promise.resolve().then(() => processor(answerJob, signal, run));
+    const work = Promise.resolve().then(() => processor(answerJob, signal, { resumed }));
     const settled = work.then(
       () => 'done' as const,
       (error: unknown) => ({ error }),
@@ -448,7 +435,7 @@ export class BullAnswerQueue implements AnswerQueue {
       // Every start of a job counts in attemptsStarted (a takeover, a hand-back, a wait behind the user's earlier
       // job); a job that ran where it was received may have done part of its work there.
       const resumed = job.name === HERE_JOB_NAME || job.attemptsStarted > 1 || job.stalledCounter > 0;
-      outcome = await this.#run(answerJob, running, { resumed });
+      outcome = await this.#run(answerJob, running, resumed);
     } catch (error) {
       await this.#finishOrder(user, jobId, answerJob.messageKey);
       throw error;

@@ -49,16 +49,13 @@ export interface AnswerProducerOptions {
   usage?: UsageMeter;
 }
 
-/**
- * Produces the answer to one message into `answer`; never rejects. `signal` aborts the model call (shutdown).
- * `recorded` (see JobRun): the user's context is read at once, the model is called only once it resolves.
- */
-export type AnswerProducer = (message: UserMessage, answer: LiveAnswer, log: Logger, signal: AbortSignal, recorded?: Promise<void>) => Promise<void>;
+/** Produces the answer to one message into `answer`; never rejects. `signal` aborts the model call (shutdown). */
+export type AnswerProducer = (message: UserMessage, answer: LiveAnswer, log: Logger, signal: AbortSignal) => Promise<void>;
 
 export function createAnswerProducer(options: AnswerProducerOptions): AnswerProducer {
   const { metrics } = options;
   const meter = metrics ? new AiCallMeter(metrics, { provider: options.agent.name, model: options.model ?? 'unknown' }) : undefined;
-  return (message, answer, log, signal, recorded) => produce(options, message, answer, log, meter, signal, recorded);
+  return (message, answer, log, signal) => produce(options, message, answer, log, meter, signal);
 }
 
 export type UserMessage = Extract<InboundMessage, { kind: 'text' | 'image' | 'voice' | 'location' | 'link' }>;
@@ -68,15 +65,15 @@ export function isUserMessage(message: InboundMessage): message is UserMessage {
 }
 
 /** Runs the agent for one message into `answer`; never rejects. */
-async function produce(options: AnswerProducerOptions, message: UserMessage, answer: LiveAnswer, log: Logger, meter: AiCallMeter | undefined, signal: AbortSignal, recorded?: Promise<void>): Promise<void> {
+async function produce(options: AnswerProducerOptions, message: UserMessage, answer: LiveAnswer, log: Logger, meter: AiCallMeter | undefined, signal: AbortSignal): Promise<void> {
   const { agent, policy, context, tools, systemPrompt, timeoutMessage, errorMessage } = options;
   const userId = message.fromUserName;
   const startedAt = Date.now();
   let call: AiCall | undefined;
   const screen = options.contentSafety?.screenAnswer(answer, log);
   try {
-    // The context is read while the job's record is written; the services (media, transcription, model) wait for it.
-    const [content, stored] = await Promise.all([recorded === undefined ? userContent(options, message) : recorded.then(() => userContent(options, message)), context.load(userId)]);
+    const content = await userContent(options, message);
+    const stored = await context.load(userId);
     const userMessage: ChatMessage = { role: 'user', content };
     const messages: ChatMessage[] = [...(systemPrompt ? [{ role: 'system' as const, content: systemPrompt }] : []), ...stored.messages, userMessage];
     const session = {

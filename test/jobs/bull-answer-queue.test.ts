@@ -240,53 +240,6 @@ void describe('BullAnswerQueue: a job runs on the instance that received it', ()
     });
   });
 
-  void it('the run starts while its record is written; run.recorded resolves once the record exists', async (t) => {
-    await withInstances(t, async (instance, prefix, redis) => {
-      const queue = instance({ concurrency: 3 });
-      const job = answerJob('o_user', 'gated');
-      const jobId = answerJobId(job.messageKey);
-      const seen: { gate: boolean; recordAfterGate: number }[] = [];
-      queue.start(async (_job, _signal, run) => {
-        const gate = run?.recorded !== undefined;
-        await run?.recorded;
-        seen.push({ gate, recordAfterGate: await redis.exists(`${prefix}answers:${jobId}`) });
-      });
-      await queue.add(job);
-      await eventually(async () => seen.length, (count) => count === 1);
-      assert.deepEqual(seen, [{ gate: true, recordAfterGate: 1 }]);
-    });
-  });
-
-  void it('a record that cannot be written stops the run before its gate opens: add rejects, the user\'s order goes on', async (t) => {
-    await withInstances(t, async (instance, prefix, redis) => {
-      const queue = instance({ concurrency: 3 });
-      const calls: string[] = [];
-      queue.start(async (job, signal, run) => {
-        try {
-          await run?.recorded;
-          calls.push(`model:${job.messageKey}`);
-        } catch {
-          calls.push(`stopped:${job.messageKey}:${signal.aborted}`);
-        }
-      });
-      // BullMQ numbers every job it adds (INCR on this key): a key that is not a number makes its add script fail.
-      await redis.set(`${prefix}answers:id`, 'not a number');
-      const job = answerJob('o_user', 'unrecorded');
-      await assert.rejects(queue.add(job), /not an integer/);
-      await eventually(async () => calls.length, (count) => count === 1);
-      assert.deepEqual(calls, [`stopped:${job.messageKey}:true`]);
-      assert.equal(await eventually(() => redis.zcard(`${prefix}answers:order:user:o_user`), (count) => count === 0), 0, 'the job was left in its user\'s order');
-      const stats = await queue.stats();
-      assert.deepEqual([stats.active, stats.waiting, stats.failed], [0, 0, 0]);
-      // The queue takes jobs again once Redis does.
-      await redis.del(`${prefix}answers:id`);
-      const next = answerJob('o_user', 'next');
-      await queue.add(next);
-      await eventually(async () => calls.length, (count) => count === 2);
-      assert.equal(calls[1], `model:${next.messageKey}`);
-    });
-  });
-
   void it('one limit for jobs received and fetched: beyond it (and always for one slot) jobs go to the queue', async (t) => {
     await withInstances(t, async (instance, prefix, redis) => {
       const queue = instance({ concurrency: 3 });

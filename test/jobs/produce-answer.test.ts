@@ -104,36 +104,6 @@ describe('agent handler', () => {
     assert.equal(new TextDecoder().decode(finished.media[0]?.data), 'mp3:Sunny today');
   });
 
-  it('with a record still being written, the context is read at once and the model called only once it exists', async () => {
-    const agent = scriptedAgent([[text('Recorded first'), finish()]]);
-    const options: AnswerProducerOptions = { agent, policy: createResiliencePolicy({ retries: 0, timeoutMs: 2_000 }), context: new MemoryContextStore(), timeoutMessage: 'timed out', errorMessage: 'unavailable' };
-    const loads: string[] = [];
-    const load = options.context.load.bind(options.context);
-    options.context.load = async (userId) => {
-      loads.push(userId);
-      return load(userId);
-    };
-    const produce = createAnswerProducer(options);
-    let written!: () => void;
-    const recorded = new Promise<void>((resolve) => (written = resolve));
-    const live = new LiveAnswer('a1');
-    const producing = produce(textMessage('hi') as never, live, log, new AbortController().signal, recorded);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-    assert.deepEqual([loads, agent.requests.length], [['o_user'], 0]);
-    written();
-    await producing;
-    assert.equal(agent.requests.length, 1);
-    assert.deepEqual(await live.whenFinished(), { text: 'Recorded first', media: [], outcome: 'answered' });
-
-    // A record that cannot be written: the job was stopped (its signal aborted first); nothing is asked of the model.
-    const stopped = new AbortController();
-    const unrecorded = new LiveAnswer('a2');
-    stopped.abort();
-    await produce(textMessage('again') as never, unrecorded, log, stopped.signal, Promise.reject(new Error('cannot write the record')));
-    assert.equal(agent.requests.length, 1);
-    assert.equal((await unrecorded.whenFinished()).outcome, 'failed');
-  });
-
   it('location and link messages reach the model as text', async () => {
     const agent = scriptedAgent([[text('ok'), finish()]]);
     const { answer } = setUp(agent);
