@@ -195,12 +195,12 @@ export class BullAnswerQueue implements AnswerQueue {
     const ahead = await this.#order.enqueue(job.message.fromUserName, jobId, job.arrivedAt);
     if (ahead === undefined) return;
     if (!this.#reserveSlotHere()) {
-      await this.#queue.add(JOB_NAME, job, { jobId });
+      await this.#record(JOB_NAME, job, jobId);
       return;
     }
     let record: Job<QueuedAnswer, void, JobName>;
     try {
-      record = await this.#queue.add(HERE_JOB_NAME, job, { jobId, delay: this.#takeoverMs });
+      record = await this.#record(HERE_JOB_NAME, job, jobId, this.#takeoverMs);
     } catch (error) {
       this.#releaseSlotHere();
       throw error;
@@ -208,6 +208,19 @@ export class BullAnswerQueue implements AnswerQueue {
     const run = this.#runHere(record, ahead);
     this.#runsHere.add(run);
     void run.finally(() => this.#runsHere.delete(run));
+  }
+
+  /**
+   * Adds the job's BullMQ record. When that fails the message is not a job after all (the caller answers with the
+   * error message): it leaves its user's order at once, so that the user's next job does not wait for it.
+   */
+  async #record(name: JobName, job: AnswerJob, jobId: string, delay?: number): Promise<Job<QueuedAnswer, void, JobName>> {
+    try {
+      return await this.#queue.add(name, job, { jobId, ...(delay === undefined ? {} : { delay }) });
+    } catch (error) {
+      await this.#finishOrder(job.message.fromUserName, jobId, job.messageKey);
+      throw error;
+    }
   }
 
   start(processor: AnswerJobProcessor): void {

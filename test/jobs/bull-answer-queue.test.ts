@@ -240,6 +240,31 @@ void describe('BullAnswerQueue: a job runs on the instance that received it', ()
     });
   });
 
+  void it('a job whose record cannot be written is not run: add rejects, it leaves its user\'s order, the next job runs at once', async (t) => {
+    await withInstances(t, async (instance, prefix, redis) => {
+      // Concurrency 1: no room to run here, so the job would go to the queue; concurrency 3: it would run here.
+      for (const concurrency of [1, 3]) {
+        const queue = instance({ concurrency });
+        const recorder = new Recorder({ ms: 10 });
+        startOn(queue, recorder);
+        const user = `o_user_${concurrency}`;
+        // BullMQ numbers every job it adds (INCR on this key): a value that is not a number makes its add script fail.
+        await redis.set(`${prefix}answers:id`, 'not a number');
+        const lost = answerJob(user, 'unrecorded');
+        await assert.rejects(queue.add(lost), /not an integer/);
+        assert.equal(await redis.zcard(`${prefix}answers:order:user:${user}`), 0, 'the job was left in its user\'s order');
+        await redis.del(`${prefix}answers:id`);
+        const next = answerJob(user, 'next');
+        const addedAt = Date.now();
+        await queue.add(next);
+        await recorder.untilEnded([next]);
+        assert.ok(Date.now() - addedAt < 1_000, `the next job waited ${Date.now() - addedAt} ms`);
+        assert.equal(recorder.started(lost).length, 0);
+        await queue.stop(Date.now());
+      }
+    });
+  });
+
   void it('one limit for jobs received and fetched: beyond it (and always for one slot) jobs go to the queue', async (t) => {
     await withInstances(t, async (instance, prefix, redis) => {
       const queue = instance({ concurrency: 3 });
